@@ -1,0 +1,18 @@
+//! The Convene domain: entities as plain types, validated values, the permission policy,
+//! the membership rules, and the ports the outer layers implement.
+//!
+//! This crate names no ORM, web framework or GraphQL library; `tests/architecture.rs` proves it.
+
+pub mod error;
+pub mod ids;
+pub mod membership;
+pub mod model;
+pub mod page;
+pub mod policy;
+pub mod ports;
+pub mod values;
+
+pub use error::{DomainError, ValidationError};
+pub use ids::{GlobalId, GroupId, LogEntryId, MembershipId, SessionId, UserId};
+pub use model::*;
+pub use page::{Page, PageRequest};

@@ -1,0 +1,68 @@
+//! Keyset pagination. Every list is ordered by a key that never repeats (IDs are UUIDv7, so
+//! ordering by ID is ordering by creation); a cursor is the key of an item, never an offset.
+
+use uuid::Uuid;
+
+/// Which slice of a list to read: `limit` items after `after` (forward) or the last `limit`
+/// items before `before` (backward). Both bounds may be set in either direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub after: Option<Uuid>,
+    pub before: Option<Uuid>,
+    pub backward: bool,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u64 = 20;
+    pub const MAX_LIMIT: u64 = 100;
+
+    pub fn first(limit: u64) -> Self {
+        Self {
+            limit,
+            after: None,
+            before: None,
+            backward: false,
+        }
+    }
+}
+
+/// One page of a list, in list order, with what lies beyond it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+    pub has_previous: bool,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows read in scan order (ascending forward,
+    /// descending backward): the extra row only tells that more exist.
+    pub fn from_scan(mut rows: Vec<T>, request: &PageRequest) -> Self {
+        let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        if request.backward {
+            rows.reverse();
+            Self {
+                items: rows,
+                has_next: request.before.is_some(),
+                has_previous: more,
+            }
+        } else {
+            Self {
+                items: rows,
+                has_next: more,
+                has_previous: request.after.is_some(),
+            }
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The ports: what the domain needs from storage and from the password hasher. The
+//! persistence crate implements the stores; the server crate wires them in.
+//!
+//! Error contract shared by every method: storage failures are `DomainError::Internal`; the
+//! other variants are returned only where a method's documentation says so.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::DomainResult;
+use crate::ids::{GroupId, LogEntryId, MembershipId, SessionId, UserId};
+use crate::membership::{Command, GroupChanges, Outcome};
+use crate::model::{Actor, Group, Membership, ModerationLogEntry, Role, Session, User};
+use crate::page::{Page, PageRequest};
+use crate::values::Password;
+
+/// A retry token from a create mutation, scoped to whoever sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// Who the key belongs to: keys of different viewers never meet.
+    pub scope: String,
+    pub key: String,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores a new user with their password hash. With `idempotency`, records the key in the
+    /// same transaction. MUST return `Conflict` when the handle or the email (ignoring case) is
+    /// taken, and write nothing then.
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> DomainResult<()>;
+
+    /// The user a create mutation's key already produced, if the key is known and younger than
+    /// `since`.
+    async fn user_for_key(
+        &self,
+        key: &IdempotencyKey,
+        since: DateTime<Utc>,
+    ) -> DomainResult<Option<UserId>>;
+
+    /// The user whose handle or (normalized) email is `login`, with their password hash.
+    async fn credentials(&self, login: &str) -> DomainResult<Option<(User, String)>>;
+
+    /// The user's password hash.
+    async fn password_hash(&self, user: UserId) -> DomainResult<Option<String>>;
+
+    /// Users by ID, in no particular order; unknown IDs are skipped.
+    async fn users_by_ids(&self, ids: &[UserId]) -> DomainResult<Vec<User>>;
+
+    async fn user_by_handle(&self, handle: &str) -> DomainResult<Option<User>>;
+
+    /// Makes the user a site admin (or not). MUST return `NotFound` for an unknown handle.
+    async fn set_admin(&self, handle: &str, is_admin: bool) -> DomainResult<User>;
+
+    /// Stores a session under the SHA-256 of its token.
+    async fn create_session(&self, session: &Session, token_hash: &[u8; 32]) -> DomainResult<()>;
+
+    /// The unexpired session with this token hash, and its user.
+    async fn session_by_token_hash(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<(Session, User)>>;
+
+    /// Records activity on a session.
+    async fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> DomainResult<()>;
+
+    /// Ends one of the user's sessions. MUST return `NotFound` when the user has no such session.
+    async fn delete_session(&self, user: UserId, id: SessionId) -> DomainResult<()>;
+
+    /// Replaces the password hash and ends every other session of the user, atomically.
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: SessionId,
+    ) -> DomainResult<()>;
+
+    /// The user's unexpired sessions, oldest first.
+    async fn sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Session>>;
+
+    async fn count_sessions(&self, user: UserId, now: DateTime<Utc>) -> DomainResult<u64>;
+}
+
+/// Which groups a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    /// Case-insensitive substring of slug, name or description.
+    pub query: Option<String>,
+    /// Only groups where the viewer is an active member.
+    pub mine: bool,
+}
+
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Stores a new group and its owner's membership together. MUST return `Conflict` when the
+    /// slug is taken, and write nothing then.
+    async fn create_group(&self, group: &Group, owner: &Membership) -> DomainResult<()>;
+
+    /// Applies `membership::update_group` to the stored group in one transaction with its
+    /// log entry. MUST return `NotFound` for an unknown group.
+    async fn update_group(
+        &self,
+        actor: Actor,
+        group: GroupId,
+        changes: GroupChanges,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Group>;
+
+    /// Loads the command's context, applies `membership::decide` and writes its effects and
+    /// log entry, all in one transaction serialized with the group's other membership changes.
+    /// MUST return `NotFound` for an unknown group or membership, and the decision's error
+    /// otherwise, writing nothing.
+    async fn execute(
+        &self,
+        actor: Actor,
+        command: Command,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Outcome>;
+
+    async fn groups_by_ids(&self, ids: &[GroupId]) -> DomainResult<Vec<Group>>;
+
+    async fn group_by_slug(&self, slug: &str) -> DomainResult<Option<Group>>;
+
+    /// Groups the viewer can see (SECRET ones only where they are active or invited, all of
+    /// them for a site admin), oldest first.
+    async fn groups(
+        &self,
+        viewer: Option<Actor>,
+        filter: &GroupFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Group>>;
+
+    async fn count_groups(&self, viewer: Option<Actor>, filter: &GroupFilter) -> DomainResult<u64>;
+
+    async fn memberships_by_ids(&self, ids: &[MembershipId]) -> DomainResult<Vec<Membership>>;
+
+    /// One user's memberships (any state) in the given groups.
+    async fn memberships_of(
+        &self,
+        user: UserId,
+        groups: &[GroupId],
+    ) -> DomainResult<Vec<Membership>>;
+
+    /// Active members per group; groups without members are absent.
+    async fn member_counts(&self, groups: &[GroupId]) -> DomainResult<Vec<(GroupId, u64)>>;
+
+    /// Active memberships of the group, optionally of one role, oldest first.
+    async fn members(
+        &self,
+        group: GroupId,
+        role: Option<Role>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Membership>>;
+
+    async fn count_members(&self, group: GroupId, role: Option<Role>) -> DomainResult<u64>;
+
+    /// Requests waiting for a moderator, oldest first.
+    async fn pending(&self, group: GroupId, page: &PageRequest) -> DomainResult<Page<Membership>>;
+
+    async fn count_pending(&self, group: GroupId) -> DomainResult<u64>;
+
+    /// The moderation log, oldest first.
+    async fn log(
+        &self,
+        group: GroupId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ModerationLogEntry>>;
+
+    async fn count_log(&self, group: GroupId) -> DomainResult<u64>;
+
+    async fn log_entries_by_ids(&self, ids: &[LogEntryId])
+    -> DomainResult<Vec<ModerationLogEntry>>;
+
+    /// `user`'s active memberships in groups whose member list `viewer` may read, oldest first.
+    async fn user_groups(
+        &self,
+        user: UserId,
+        viewer: Option<Actor>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Membership>>;
+
+    async fn count_user_groups(&self, user: UserId, viewer: Option<Actor>) -> DomainResult<u64>;
+}
+
+/// Password hashing, kept off the async workers.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &Password) -> DomainResult<String>;
+
+    /// Whether `password` matches `hash`. With no hash (an unknown user) it still spends the
+    /// same work, so that the answer's timing does not tell whether the user exists.
+    async fn verify(&self, password: &str, hash: Option<&str>) -> DomainResult<bool>;
+}
