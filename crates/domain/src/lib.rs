@@ -12,7 +12,7 @@ pub mod policy;
 pub mod ports;
 pub mod values;
 
-pub use error::{DomainError, ValidationError};
+pub use error::{DomainError, DomainResult, ValidationError};
 pub use ids::{GlobalId, GroupId, LogEntryId, MembershipId, SessionId, UserId};
 pub use model::*;
 pub use page::{Page, PageRequest};

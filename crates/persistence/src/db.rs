@@ -1,0 +1,121 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use convene_domain::ports::{AccountStore, GroupStore};
+use convene_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr,
+    TransactionTrait,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::accounts::SqlAccountStore;
+use crate::groups::SqlGroupStore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool and what the stores need to write safely on its backend.
+///
+/// SQLite allows one writer at a time. Rather than letting concurrent write transactions
+/// collide (`SQLITE_BUSY` on lock upgrade), every write transaction of this process takes
+/// `write_lock` first; reads run concurrently on the pool (WAL). PostgreSQL needs no process
+/// lock: stores lock the rows they decide on (`SELECT … FOR UPDATE`).
+#[derive(Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    kind: DatabaseKind,
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction, holding the SQLite write lock while it lives.
+pub(crate) struct WriteTx<'a> {
+    pub tx: DatabaseTransaction,
+    _guard: Option<MutexGuard<'a, ()>>,
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). SQLite databases are
+    /// opened in WAL mode with foreign keys on and `synchronous=FULL`, so that a committed
+    /// transaction survives power loss.
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        let kind = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            DatabaseKind::Postgres
+        } else {
+            DatabaseKind::Sqlite
+        };
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10));
+        match kind {
+            DatabaseKind::Sqlite => {
+                options
+                    .max_connections(8)
+                    .min_connections(1)
+                    .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
+                        opts.create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Full)
+                            .foreign_keys(true)
+                            .busy_timeout(Duration::from_secs(10))
+                    });
+            }
+            DatabaseKind::Postgres => {
+                options.max_connections(16).min_connections(1);
+            }
+        }
+        let conn = sea_orm::Database::connect(options).await?;
+        Ok(Self {
+            conn,
+            kind,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// Whether the database answers and no migration is pending.
+    pub async fn is_ready(&self) -> bool {
+        if self.conn.ping().await.is_err() {
+            return false;
+        }
+        matches!(Migrator::get_pending_migrations(&self.conn).await, Ok(pending) if pending.is_empty())
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    pub fn account_store(&self) -> Arc<dyn AccountStore> {
+        Arc::new(SqlAccountStore::new(self.clone()))
+    }
+
+    pub fn group_store(&self) -> Arc<dyn GroupStore> {
+        Arc::new(SqlGroupStore::new(self.clone()))
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, DbErr> {
+        let guard = match self.kind {
+            DatabaseKind::Sqlite => Some(self.write_lock.lock().await),
+            DatabaseKind::Postgres => None,
+        };
+        let tx = self.conn.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+}

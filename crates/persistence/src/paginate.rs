@@ -1,0 +1,41 @@
+use convene_domain::{Page, PageRequest};
+use sea_orm::sea_query::IntoCondition;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+/// Reads one keyset page of `select`, ordered by `key` (a UUIDv7 column: creation order).
+/// The cursor bounds are exclusive; one extra row tells whether more exist.
+pub(crate) async fn keyset_page<E, C>(
+    select: Select<E>,
+    key: E::Column,
+    request: &PageRequest,
+    db: &C,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut select = select;
+    if let Some(after) = request.after {
+        select = select.filter(key.gt(after));
+    }
+    if let Some(before) = request.before {
+        select = select.filter(key.lt(before));
+    }
+    select = if request.backward {
+        select.order_by_desc(key)
+    } else {
+        select.order_by_asc(key)
+    };
+    let rows = select.limit(request.limit.saturating_add(1)).all(db).await?;
+    Ok(Page::from_scan(rows, request))
+}
+
+/// Counts the rows `condition` selects.
+pub(crate) async fn count<E, C>(condition: impl IntoCondition, db: &C) -> Result<u64, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    E::find().filter(condition).count(db).await
+}
