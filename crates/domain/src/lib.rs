@@ -10,9 +10,11 @@ pub mod model;
 pub mod page;
 pub mod policy;
 pub mod ports;
+pub mod session_token;
 pub mod values;
 
 pub use error::{DomainError, DomainResult, ValidationError};
 pub use ids::{GlobalId, GroupId, LogEntryId, MembershipId, SessionId, UserId};
 pub use model::*;
 pub use page::{Page, PageRequest};
+pub use session_token::SessionToken;

@@ -97,8 +97,9 @@ pub fn can_join(standing: Standing, group: &Group) -> bool {
         && group.join_policy != JoinPolicy::Invite
 }
 
-/// Whether the viewer may see one membership: their own, any of a group they moderate, and the
-/// active memberships of a group whose member list they may read. Requests, invitations and
+/// Whether the viewer may see one membership: in a group that exists for them, their own, any
+/// of a group they moderate, and the active memberships of a group whose member list they may
+/// read. Requests, invitations and
 /// bans are between the user and the moderators.
 pub fn can_see_membership(
     actor: Option<Actor>,
@@ -106,6 +107,9 @@ pub fn can_see_membership(
     visibility: Visibility,
     membership: &Membership,
 ) -> bool {
+    if !can_see_group(standing, visibility) {
+        return false;
+    }
     if actor.is_some_and(|a| a.user_id == membership.user_id) || can_moderate(standing) {
         return true;
     }

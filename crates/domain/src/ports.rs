@@ -89,6 +89,14 @@ pub trait AccountStore: Send + Sync {
     ) -> DomainResult<Page<Session>>;
 
     async fn count_sessions(&self, user: UserId, now: DateTime<Utc>) -> DomainResult<u64>;
+
+    /// One of the user's unexpired sessions.
+    async fn session_of(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<Session>>;
 }
 
 /// Which groups a listing shows.

@@ -1,1 +1,58 @@
+//! The GraphQL API of API.md: objects, resolvers, DataLoaders, and the mapping of domain
+//! errors to stable `extensions.code` values.
 
+mod connection;
+mod context;
+mod error;
+mod loaders;
+mod mutation;
+mod objects;
+mod query;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Schema};
+use convene_domain::ports::{AccountStore, GroupStore, PasswordHasher};
+
+pub use context::{RequestInfo, SESSION_COOKIE, Viewer};
+pub use error::{ErrorCode, error_response};
+
+use crate::mutation::MutationRoot;
+use crate::query::QueryRoot;
+
+pub type ConveneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The ports the resolvers use, shared by every request.
+#[derive(Clone)]
+pub struct Services {
+    pub accounts: Arc<dyn AccountStore>,
+    pub groups: Arc<dyn GroupStore>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Whether session cookies carry `Secure` (the server is reached over TLS).
+    pub secure_cookies: bool,
+}
+
+/// Builds the schema with `services` available to every resolver.
+pub fn build_schema(services: Services) -> ConveneSchema {
+    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+        .data(services)
+        .finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Attaches what one request needs: the viewer, request facts and fresh DataLoaders.
+pub fn prepare_request(
+    request: async_graphql::Request,
+    services: &Services,
+    viewer: Viewer,
+    info: RequestInfo,
+) -> async_graphql::Request {
+    let loaders = loaders::Loaders::new(services, &viewer);
+    request.data(viewer).data(info).data(loaders)
+}

@@ -260,4 +260,18 @@ impl AccountStore for SqlAccountStore {
             .await
             .dom()
     }
+
+    async fn session_of(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<Session>> {
+        let row = session::Entity::find_by_id(id.as_uuid())
+            .filter(live_sessions(user, now))
+            .one(self.db.conn())
+            .await
+            .dom()?;
+        Ok(row.map(convert::session))
+    }
 }

@@ -1,0 +1,75 @@
+use async_graphql::{ErrorExtensions, Response, ServerError};
+use convene_domain::DomainError;
+
+/// The stable codes clients branch on (`extensions.code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    PayloadTooLarge,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+pub(crate) type GqlResult<T> = async_graphql::Result<T>;
+
+fn coded(message: impl Into<String>, code: ErrorCode) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+}
+
+/// The one place domain errors become GraphQL errors. Internal detail is logged, never sent.
+pub(crate) fn gql(err: DomainError) -> async_graphql::Error {
+    match err {
+        DomainError::Unauthenticated => coded("authentication required", ErrorCode::Unauthenticated),
+        DomainError::Forbidden(message) => coded(message, ErrorCode::Forbidden),
+        DomainError::NotFound => coded("not found", ErrorCode::NotFound),
+        DomainError::Invalid(invalid) => {
+            let field = invalid.field;
+            coded(invalid.to_string(), ErrorCode::BadUserInput)
+                .extend_with(|_, ext| ext.set("field", field))
+        }
+        DomainError::Conflict(message) => coded(message, ErrorCode::Conflict),
+        DomainError::RateLimited { retry_after_secs } => coded("too many requests", ErrorCode::RateLimited)
+            .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs)),
+        DomainError::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            coded("internal error", ErrorCode::Internal)
+        }
+    }
+}
+
+pub(crate) trait DomainResultExt<T> {
+    fn gql(self) -> GqlResult<T>;
+}
+
+impl<T> DomainResultExt<T> for Result<T, DomainError> {
+    fn gql(self) -> GqlResult<T> {
+        self.map_err(gql)
+    }
+}
+
+/// A whole-request error response (no data), for failures before execution such as an
+/// invalid session token.
+pub fn error_response(message: &str, code: ErrorCode) -> Response {
+    let mut error = ServerError::new(message, None);
+    error.extensions = coded(message, code).extensions;
+    Response::from_errors(vec![error])
+}
