@@ -11,7 +11,7 @@ use crate::objects::{GroupMembershipFilter, GroupObject, Node, UserObject, resol
 
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The signed-in user; null when anonymous.
     async fn viewer(&self, ctx: &Context<'_>) -> GqlResult<Option<UserObject>> {

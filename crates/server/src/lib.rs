@@ -1,1 +1,12 @@
+//! The Convene HTTP server: configuration, the axum router, authentication, and the
+//! composition root that wires storage into the GraphQL schema.
 
+mod auth;
+mod config;
+mod graphql;
+mod health;
+mod passwords;
+mod server;
+
+pub use config::{Config, ConfigError, Secret};
+pub use server::{AppState, Server, init_tracing, open_database, shutdown_signal};

@@ -12,6 +12,7 @@ use convene_domain::ids::IdError;
 use crate::error::{DomainResultExt, GqlResult};
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(accounts::AccountMutations, groups::GroupMutations);
 
 /// Declares a payload type: `clientMutationId` plus the named fields.

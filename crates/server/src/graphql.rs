@@ -1,0 +1,151 @@
+//! GraphQL over HTTP: `POST /graphql` (JSON) and `GET /graphql` (queries only).
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, USER_AGENT};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use convene_domain::DomainError;
+use convene_graphql::{ErrorCode, RequestInfo, error_response, prepare_request};
+
+use crate::auth::authenticate;
+use crate::server::AppState;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if !is_json(&headers) {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes an application/json body",
+        )
+            .into_response();
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(_) => {
+            return (StatusCode::BAD_REQUEST, "the body is not a GraphQL request object").into_response();
+        }
+    };
+    execute(&state, &headers, request).await
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(query) = params.get("query") else {
+        return (StatusCode::BAD_REQUEST, "missing query parameter").into_response();
+    };
+    let mut request = async_graphql::Request::new(query.clone());
+    if let Some(name) = params.get("operationName") {
+        request = request.operation_name(name.clone());
+    }
+    if let Some(variables) = params.get("variables") {
+        match serde_json::from_str(variables) {
+            Ok(variables) => request = request.variables(async_graphql::Variables::from_json(variables)),
+            Err(_) => return (StatusCode::BAD_REQUEST, "variables must be a JSON object").into_response(),
+        }
+    }
+    if is_mutation(query, request.operation_name.as_deref()) {
+        let mut response = (StatusCode::METHOD_NOT_ALLOWED, "mutations must use POST").into_response();
+        response.headers_mut().insert("allow", HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, request).await
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Whether the operation a GET request would run is a mutation. A query that does not parse
+/// is left to the executor, which reports the syntax error.
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    match document.operations {
+        DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name).is_some_and(|op| op.node.ty == OperationType::Mutation),
+            None => ops.values().any(|op| op.node.ty == OperationType::Mutation),
+        },
+    }
+}
+
+async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+    let response = match authenticate(state.services.accounts.as_ref(), headers).await {
+        Ok(viewer) => {
+            let info = RequestInfo {
+                user_agent: headers
+                    .get(USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            };
+            let request = prepare_request(request, &state.services, viewer, info);
+            state.schema.execute(request).await
+        }
+        Err(DomainError::Unauthenticated) => error_response(
+            "the session token is invalid, expired or revoked",
+            ErrorCode::Unauthenticated,
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed");
+            error_response("internal error", ErrorCode::Internal)
+        }
+    };
+    to_http(headers, response)
+}
+
+fn to_http(request_headers: &HeaderMap, response: async_graphql::Response) -> Response {
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "serializing a GraphQL response");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let wants_graphql_json = request_headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(GRAPHQL_RESPONSE_JSON));
+    let content_type = if wants_graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    let mut http = (StatusCode::OK, body).into_response();
+    let headers = http.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    for (name, value) in response.http_headers.iter() {
+        headers.append(name.clone(), value.clone());
+    }
+    http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_mutation;
+
+    #[test]
+    fn finds_mutations_among_operations() {
+        assert!(is_mutation("mutation { logout { clientMutationId } }", None));
+        assert!(!is_mutation("{ viewer { id } }", None));
+        let both = "query A { viewer { id } } mutation B { logout { clientMutationId } }";
+        assert!(!is_mutation(both, Some("A")));
+        assert!(is_mutation(both, Some("B")));
+        assert!(is_mutation(both, None));
+        assert!(!is_mutation("not graphql", None));
+    }
+}

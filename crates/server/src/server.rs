@@ -1,0 +1,161 @@
+//! The composition root: storage, password hasher and schema wired into one router.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use convene_graphql::{ConveneSchema, Services, build_schema};
+use convene_persistence::{Database, DatabaseKind};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::passwords::Argon2Hasher;
+use crate::{graphql, health};
+
+/// Everything a handler needs, built once at start-up.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: ConveneSchema,
+    pub services: Services,
+    pub database: Database,
+    pub config: Arc<Config>,
+}
+
+/// Installs the log subscriber: `RUST_LOG` filters, default `info`.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Opens (creating the SQLite file and its directory if needed) and migrates the database.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let url = config.database_url();
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    }
+    let database = Database::connect(&url).await.context("connecting to the database")?;
+    database.migrate().await.context("migrating the database")?;
+    let kind = match database.kind() {
+        DatabaseKind::Sqlite => "SQLite",
+        DatabaseKind::Postgres => "PostgreSQL",
+    };
+    tracing::info!(database = kind, "database ready");
+    Ok(database)
+}
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    grace: Duration,
+}
+
+impl Server {
+    /// Opens the database, builds the app and binds the listener (port 0 picks a free port).
+    pub async fn bind(config: Config) -> anyhow::Result<Self> {
+        let database = open_database(&config).await?;
+        Self::bind_with(config, database).await
+    }
+
+    /// Like [`Server::bind`], on an already opened and migrated database.
+    pub async fn bind_with(config: Config, database: Database) -> anyhow::Result<Self> {
+        let hasher = Arc::new(Argon2Hasher::new()?);
+        let services = Services {
+            accounts: database.account_store(),
+            groups: database.group_store(),
+            hasher,
+            secure_cookies: config.secure_cookies,
+        };
+        let schema = build_schema(services.clone());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let grace = Duration::from_secs(config.shutdown_grace_secs);
+        let state = AppState {
+            schema,
+            services,
+            database,
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+            grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and gives in-flight requests
+    /// the configured grace period to finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stopping = Arc::new(Notify::new());
+        let notify = stopping.clone();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            notify.notify_one();
+        });
+        let grace = self.grace;
+        tokio::select! {
+            result = serve => result.context("serving HTTP"),
+            () = async move {
+                stopping.notified().await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("in-flight requests did not finish within the grace period");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "listening for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "listening for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
