@@ -1,0 +1,6 @@
+//! Black-box tests of the whole server over HTTP, on SQLite and (with `TEST_DATABASE_URL`)
+//! PostgreSQL.
+
+mod harness;
+
+mod smoke;
