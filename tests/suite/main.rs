@@ -3,4 +3,5 @@
 
 mod harness;
 
+mod membership;
 mod smoke;
