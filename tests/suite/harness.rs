@@ -173,6 +173,23 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Makes a registered user a site admin through the real `convene create-admin` command.
+    pub async fn make_admin(&self, handle: &str) {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_convene"));
+        command
+            .args(["create-admin", handle])
+            .env("DATABASE_URL", &self.database_url)
+            .env("CONVENE_DATA_DIR", self._dir.path())
+            .env("RUST_LOG", "warn");
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("joined")
+            .expect("convene create-admin runs");
+        assert!(output.status.success(), "create-admin failed: {output:?}");
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -5,3 +5,4 @@ mod harness;
 
 mod membership;
 mod smoke;
+mod visibility;
