@@ -123,7 +123,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         unique_index(manager, "users_handle_key", Users::Table, &[Users::Handle]).await?;
-        unique_index(manager, "users_email_key", Users::Table, &[Users::EmailNormalized]).await?;
+        unique_index(
+            manager,
+            "users_email_key",
+            Users::Table,
+            &[Users::EmailNormalized],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -145,8 +151,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique_index(manager, "sessions_token_hash_key", Sessions::Table, &[Sessions::TokenHash]).await?;
-        index(manager, "sessions_user_idx", Sessions::Table, &[Sessions::UserId, Sessions::Id]).await?;
+        unique_index(
+            manager,
+            "sessions_token_hash_key",
+            Sessions::Table,
+            &[Sessions::TokenHash],
+        )
+        .await?;
+        index(
+            manager,
+            "sessions_user_idx",
+            Sessions::Table,
+            &[Sessions::UserId, Sessions::Id],
+        )
+        .await?;
 
         manager
             .create_table(

@@ -74,7 +74,10 @@ impl TestServer {
     pub async fn start(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("convene.db").display()),
+            Backend::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("convene.db").display()
+            ),
             Backend::Postgres => create_database().await,
         };
         let config = Config {
@@ -129,7 +132,11 @@ impl TestServer {
     /// Like [`TestServer::gql`], asserting there are no errors, and returns `data`.
     pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let body = self.gql(token, query, variables).await;
-        assert!(body.get("errors").is_none(), "[{:?}] unexpected errors: {body:#}", self.backend);
+        assert!(
+            body.get("errors").is_none(),
+            "[{:?}] unexpected errors: {body:#}",
+            self.backend
+        );
         body["data"].clone()
     }
 
@@ -148,14 +155,26 @@ impl TestServer {
             )
             .await;
         User {
-            id: data["register"]["viewer"]["id"].as_str().expect("id").to_owned(),
+            id: data["register"]["viewer"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
             handle: handle.to_owned(),
-            token: data["register"]["token"].as_str().expect("token").to_owned(),
+            token: data["register"]["token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
         }
     }
 
     /// Creates a group owned by `owner` and returns its ID.
-    pub async fn create_group(&self, owner: &User, slug: &str, visibility: &str, join_policy: &str) -> String {
+    pub async fn create_group(
+        &self,
+        owner: &User,
+        slug: &str,
+        visibility: &str,
+        join_policy: &str,
+    ) -> String {
         let data = self
             .ok(
                 Some(&owner.token),
@@ -169,7 +188,10 @@ impl TestServer {
                 }}),
             )
             .await;
-        data["createGroup"]["group"]["id"].as_str().expect("group id").to_owned()
+        data["createGroup"]["group"]["id"]
+            .as_str()
+            .expect("group id")
+            .to_owned()
     }
 }
 
@@ -223,7 +245,9 @@ pub fn assert_code(body: &Value, code: &str) {
 
 /// A unique name for a test database: `convene_test_<unix seconds>_<random>`.
 fn test_database_name() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     format!("convene_test_{secs}_{}", uuid::Uuid::now_v7().simple())
 }
 
@@ -238,7 +262,9 @@ fn url_for(name: &str) -> String {
         Some((base, query)) => (base.to_owned(), format!("?{query}")),
         None => (admin.clone(), String::new()),
     };
-    let server = base.rsplit_once('/').map_or(base.as_str(), |(server, _)| server);
+    let server = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(server, _)| server);
     format!("{server}/{name}{query}")
 }
 
@@ -273,7 +299,9 @@ async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
     else {
         return;
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     for row in rows {
         let created = row
             .datname
@@ -282,7 +310,10 @@ async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
             .and_then(|secs| secs.parse::<u64>().ok());
         if created.is_some_and(|secs| now.saturating_sub(secs) > 2 * 3600) {
             let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", row.datname))
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    row.datname
+                ))
                 .await;
         }
     }
@@ -293,7 +324,9 @@ async fn drop_database(url: &str) {
         .rsplit_once('/')
         .map(|(_, rest)| rest.split('?').next().unwrap_or(rest).to_owned())
         .expect("database name");
-    let admin = SeaDatabase::connect(admin_url()).await.expect("admin connection");
+    let admin = SeaDatabase::connect(admin_url())
+        .await
+        .expect("admin connection");
     admin
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await

@@ -4,5 +4,6 @@
 mod harness;
 
 mod membership;
+mod role_matrix;
 mod smoke;
 mod visibility;

@@ -4,9 +4,15 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestServer, User, assert_code, each_backend};
 
-const MEMBERSHIP_FIELDS: &str = "id state role application decidedAt decidedBy { handle } bannedUntil user { handle }";
+const MEMBERSHIP_FIELDS: &str =
+    "id state role application decidedAt decidedBy { handle } bannedUntil user { handle }";
 
-pub async fn join(server: &TestServer, user: &User, group: &str, application: Option<&str>) -> Value {
+pub async fn join(
+    server: &TestServer,
+    user: &User,
+    group: &str,
+    application: Option<&str>,
+) -> Value {
     server
         .gql(
             Some(&user.token),
@@ -17,12 +23,20 @@ pub async fn join(server: &TestServer, user: &User, group: &str, application: Op
 }
 
 /// Runs a mutation whose input is `input`, returning the whole response.
-pub async fn mutate(server: &TestServer, user: Option<&User>, name: &str, input: Value, selection: &str) -> Value {
+pub async fn mutate(
+    server: &TestServer,
+    user: Option<&User>,
+    name: &str,
+    input: Value,
+    selection: &str,
+) -> Value {
     let input_type = format!("{}{}Input", name[..1].to_uppercase(), &name[1..]);
     server
         .gql(
             user.map(|u| u.token.as_str()),
-            &format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}"),
+            &format!(
+                "mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}"
+            ),
             json!({ "input": input }),
         )
         .await
@@ -35,7 +49,10 @@ fn membership(body: &Value, mutation: &str) -> Value {
 
 fn deleted_id(body: &Value, mutation: &str) -> String {
     assert!(body.get("errors").is_none(), "{mutation}: {body:#}");
-    body["data"][mutation]["deletedId"].as_str().expect("deletedId").to_owned()
+    body["data"][mutation]["deletedId"]
+        .as_str()
+        .expect("deletedId")
+        .to_owned()
 }
 
 async fn member_handles(server: &TestServer, viewer: &User, slug: &str) -> Vec<String> {
@@ -56,7 +73,11 @@ async fn member_handles(server: &TestServer, viewer: &User, slug: &str) -> Vec<S
         .collect()
 }
 
-async fn log_actions(server: &TestServer, viewer: &User, slug: &str) -> Vec<(String, Option<String>, Option<String>)> {
+async fn log_actions(
+    server: &TestServer,
+    viewer: &User,
+    slug: &str,
+) -> Vec<(String, Option<String>, Option<String>)> {
     let data = server
         .ok(
             Some(&viewer.token),
@@ -83,20 +104,41 @@ async fn open_groups_admit_at_once_and_members_may_leave_and_return() {
     each_backend(|server| async move {
         let ana = server.register("ana").await;
         let ben = server.register("ben").await;
-        let group = server.create_group(&ana, "open-circle", "PUBLIC", "OPEN").await;
+        let group = server
+            .create_group(&ana, "open-circle", "PUBLIC", "OPEN")
+            .await;
 
         let body = join(&server, &ben, &group, None).await;
         assert_eq!(body["data"]["joinGroup"]["clientMutationId"], "join-1");
         let first = membership(&body, "joinGroup");
         assert_eq!(first["state"], "ACTIVE");
         assert_eq!(first["role"], "MEMBER");
-        assert_eq!(member_handles(&server, &ana, "open-circle").await, ["ana", "ben"]);
+        assert_eq!(
+            member_handles(&server, &ana, "open-circle").await,
+            ["ana", "ben"]
+        );
         assert_code(&join(&server, &ben, &group, None).await, "CONFLICT");
 
-        let left = mutate(&server, Some(&ben), "leaveGroup", json!({ "groupId": group }), "deletedId").await;
-        assert_eq!(deleted_id(&left, "leaveGroup"), first["id"].as_str().expect("id"));
+        let left = mutate(
+            &server,
+            Some(&ben),
+            "leaveGroup",
+            json!({ "groupId": group }),
+            "deletedId",
+        )
+        .await;
+        assert_eq!(
+            deleted_id(&left, "leaveGroup"),
+            first["id"].as_str().expect("id")
+        );
         assert_eq!(member_handles(&server, &ana, "open-circle").await, ["ana"]);
-        let gone = server.gql(Some(&ana.token), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": first["id"] })).await;
+        let gone = server
+            .gql(
+                Some(&ana.token),
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": first["id"] }),
+            )
+            .await;
         assert_code(&gone, "NOT_FOUND");
 
         let again = membership(&join(&server, &ben, &group, None).await, "joinGroup");
@@ -294,29 +336,79 @@ async fn a_group_always_keeps_an_owner() {
     each_backend(|server| async move {
         let ana = server.register("ana").await;
         let ben = server.register("ben").await;
-        let group = server.create_group(&ana, "open-circle", "PUBLIC", "OPEN").await;
+        let group = server
+            .create_group(&ana, "open-circle", "PUBLIC", "OPEN")
+            .await;
         let ben_membership = membership(&join(&server, &ben, &group, None).await, "joinGroup");
         let ana_membership = server
-            .ok(Some(&ana.token), "query { group(slug: \"open-circle\") { viewerMembership { id role } } }", json!({}))
+            .ok(
+                Some(&ana.token),
+                "query { group(slug: \"open-circle\") { viewerMembership { id role } } }",
+                json!({}),
+            )
             .await["group"]["viewerMembership"]
             .clone();
         assert_eq!(ana_membership["role"], "OWNER");
 
-        assert_code(&mutate(&server, Some(&ana), "leaveGroup", json!({ "groupId": group }), "deletedId").await, "CONFLICT");
         assert_code(
-            &mutate(&server, Some(&ana), "setMemberRole", json!({ "membershipId": ana_membership["id"], "role": "MEMBER" }), "membership { role }").await,
+            &mutate(
+                &server,
+                Some(&ana),
+                "leaveGroup",
+                json!({ "groupId": group }),
+                "deletedId",
+            )
+            .await,
+            "CONFLICT",
+        );
+        assert_code(
+            &mutate(
+                &server,
+                Some(&ana),
+                "setMemberRole",
+                json!({ "membershipId": ana_membership["id"], "role": "MEMBER" }),
+                "membership { role }",
+            )
+            .await,
             "CONFLICT",
         );
 
         let promoted = membership(
-            &mutate(&server, Some(&ana), "setMemberRole", json!({ "membershipId": ben_membership["id"], "role": "OWNER" }), "membership { role }").await,
+            &mutate(
+                &server,
+                Some(&ana),
+                "setMemberRole",
+                json!({ "membershipId": ben_membership["id"], "role": "OWNER" }),
+                "membership { role }",
+            )
+            .await,
             "setMemberRole",
         );
         assert_eq!(promoted["role"], "OWNER");
-        let left = mutate(&server, Some(&ana), "leaveGroup", json!({ "groupId": group }), "deletedId").await;
-        assert_eq!(deleted_id(&left, "leaveGroup"), ana_membership["id"].as_str().expect("id"));
+        let left = mutate(
+            &server,
+            Some(&ana),
+            "leaveGroup",
+            json!({ "groupId": group }),
+            "deletedId",
+        )
+        .await;
+        assert_eq!(
+            deleted_id(&left, "leaveGroup"),
+            ana_membership["id"].as_str().expect("id")
+        );
         assert_eq!(member_handles(&server, &ben, "open-circle").await, ["ben"]);
-        assert_code(&mutate(&server, Some(&ben), "leaveGroup", json!({ "groupId": group }), "deletedId").await, "CONFLICT");
+        assert_code(
+            &mutate(
+                &server,
+                Some(&ben),
+                "leaveGroup",
+                json!({ "groupId": group }),
+                "deletedId",
+            )
+            .await,
+            "CONFLICT",
+        );
     })
     .await;
 }

@@ -14,7 +14,11 @@ fn unknown_id(prefix: &str) -> String {
 
 async fn node(server: &TestServer, viewer: Option<&User>, id: &str) -> Value {
     server
-        .gql(viewer.map(|u| u.token.as_str()), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": id }))
+        .gql(
+            viewer.map(|u| u.token.as_str()),
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": id }),
+        )
         .await
 }
 
@@ -28,7 +32,11 @@ async fn group_by_slug(server: &TestServer, viewer: Option<&User>, slug: &str) -
         .await
 }
 
-async fn listed_slugs(server: &TestServer, viewer: Option<&User>, query: Option<&str>) -> Vec<String> {
+async fn listed_slugs(
+    server: &TestServer,
+    viewer: Option<&User>,
+    query: Option<&str>,
+) -> Vec<String> {
     let data = server
         .ok(
             viewer.map(|u| u.token.as_str()),
@@ -38,7 +46,10 @@ async fn listed_slugs(server: &TestServer, viewer: Option<&User>, query: Option<
         .await;
     let nodes = data["groups"]["nodes"].as_array().expect("nodes");
     assert_eq!(data["groups"]["totalCount"], nodes.len());
-    nodes.iter().map(|n| n["slug"].as_str().expect("slug").to_owned()).collect()
+    nodes
+        .iter()
+        .map(|n| n["slug"].as_str().expect("slug").to_owned())
+        .collect()
 }
 
 async fn user_groups(server: &TestServer, viewer: Option<&User>, handle: &str) -> Vec<String> {
@@ -51,7 +62,10 @@ async fn user_groups(server: &TestServer, viewer: Option<&User>, handle: &str) -
         .await;
     let nodes = data["user"]["groups"]["nodes"].as_array().expect("nodes");
     assert_eq!(data["user"]["groups"]["totalCount"], nodes.len());
-    nodes.iter().map(|n| n["slug"].as_str().expect("slug").to_owned()).collect()
+    nodes
+        .iter()
+        .map(|n| n["slug"].as_str().expect("slug").to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -59,8 +73,12 @@ async fn a_secret_group_is_indistinguishable_from_nothing_for_outsiders() {
     each_backend(|server| async move {
         let ana = server.register("ana").await;
         let carl = server.register("carl").await;
-        let secret = server.create_group(&ana, "secret-circle", "SECRET", "INVITE").await;
-        server.create_group(&ana, "open-circle", "PUBLIC", "OPEN").await;
+        let secret = server
+            .create_group(&ana, "secret-circle", "SECRET", "INVITE")
+            .await;
+        server
+            .create_group(&ana, "open-circle", "PUBLIC", "OPEN")
+            .await;
 
         for viewer in [None, Some(&carl)] {
             let hidden = group_by_slug(&server, viewer, "secret-circle").await;
@@ -74,23 +92,52 @@ async fn a_secret_group_is_indistinguishable_from_nothing_for_outsiders() {
             assert_eq!(hidden, missing);
 
             assert_eq!(listed_slugs(&server, viewer, None).await, ["open-circle"]);
-            assert!(listed_slugs(&server, viewer, Some("secret")).await.is_empty());
+            assert!(
+                listed_slugs(&server, viewer, Some("secret"))
+                    .await
+                    .is_empty()
+            );
             assert_eq!(user_groups(&server, viewer, "ana").await, ["open-circle"]);
             let joined = join(&server, &carl, &secret, None).await;
-            assert_eq!(joined["errors"], join(&server, &carl, &unknown_id("grp"), None).await["errors"]);
+            assert_eq!(
+                joined["errors"],
+                join(&server, &carl, &unknown_id("grp"), None).await["errors"]
+            );
         }
         // The owner sees it everywhere.
-        assert_eq!(listed_slugs(&server, Some(&ana), None).await, ["secret-circle", "open-circle"]);
-        assert_eq!(user_groups(&server, Some(&ana), "ana").await, ["secret-circle", "open-circle"]);
-        assert_eq!(group_by_slug(&server, Some(&ana), "secret-circle").await["data"]["group"]["id"], secret.as_str());
+        assert_eq!(
+            listed_slugs(&server, Some(&ana), None).await,
+            ["secret-circle", "open-circle"]
+        );
+        assert_eq!(
+            user_groups(&server, Some(&ana), "ana").await,
+            ["secret-circle", "open-circle"]
+        );
+        assert_eq!(
+            group_by_slug(&server, Some(&ana), "secret-circle").await["data"]["group"]["id"],
+            secret.as_str()
+        );
 
         // A thread or membership ID of the secret group answers like an unknown one.
         let own = server
-            .ok(Some(&ana.token), "query { group(slug: \"secret-circle\") { viewerMembership { id } } }", json!({}))
+            .ok(
+                Some(&ana.token),
+                "query { group(slug: \"secret-circle\") { viewerMembership { id } } }",
+                json!({}),
+            )
             .await;
-        let membership_id = own["group"]["viewerMembership"]["id"].as_str().expect("id").to_owned();
-        assert_eq!(node(&server, Some(&carl), &membership_id).await, node(&server, Some(&carl), &unknown_id("mem")).await);
-        assert_eq!(node(&server, Some(&carl), &unknown_id("thr")).await, node(&server, Some(&carl), &unknown_id("mem")).await);
+        let membership_id = own["group"]["viewerMembership"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        assert_eq!(
+            node(&server, Some(&carl), &membership_id).await,
+            node(&server, Some(&carl), &unknown_id("mem")).await
+        );
+        assert_eq!(
+            node(&server, Some(&carl), &unknown_id("thr")).await,
+            node(&server, Some(&carl), &unknown_id("mem")).await
+        );
     })
     .await;
 }
@@ -166,22 +213,47 @@ async fn requests_are_between_the_user_and_the_moderators() {
         let ana = server.register("ana").await;
         let ben = server.register("ben").await;
         let dora = server.register("dora").await;
-        let group = server.create_group(&ana, "open-forum", "PUBLIC", "REQUEST").await;
+        let group = server
+            .create_group(&ana, "open-forum", "PUBLIC", "REQUEST")
+            .await;
         let request = join(&server, &ben, &group, Some("my application")).await;
-        let request_id = request["data"]["joinGroup"]["membership"]["id"].as_str().expect("id").to_owned();
+        let request_id = request["data"]["joinGroup"]["membership"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
         join(&server, &dora, &group, None).await;
         let dora_request = server
-            .ok(Some(&ana.token), "query { group(slug: \"open-forum\") { pendingMemberships { nodes { id } } } }", json!({}))
+            .ok(
+                Some(&ana.token),
+                "query { group(slug: \"open-forum\") { pendingMemberships { nodes { id } } } }",
+                json!({}),
+            )
             .await["group"]["pendingMemberships"]["nodes"][1]["id"]
             .clone();
-        mutate(&server, Some(&ana), "approveMembership", json!({ "membershipId": dora_request }), "membership { id }").await;
+        mutate(
+            &server,
+            Some(&ana),
+            "approveMembership",
+            json!({ "membershipId": dora_request }),
+            "membership { id }",
+        )
+        .await;
 
         // Public group: anyone reads members, but a pending request is not a member.
-        assert_code(&membership_node(&server, None, &request_id).await, "NOT_FOUND");
-        assert_code(&membership_node(&server, Some(&dora), &request_id).await, "NOT_FOUND");
+        assert_code(
+            &membership_node(&server, None, &request_id).await,
+            "NOT_FOUND",
+        );
+        assert_code(
+            &membership_node(&server, Some(&dora), &request_id).await,
+            "NOT_FOUND",
+        );
         let own = membership_node(&server, Some(&ben), &request_id).await;
         assert_eq!(own["data"]["node"]["application"], "my application");
-        assert_eq!(membership_node(&server, Some(&ana), &request_id).await["data"]["node"]["state"], "PENDING");
+        assert_eq!(
+            membership_node(&server, Some(&ana), &request_id).await["data"]["node"]["state"],
+            "PENDING"
+        );
     })
     .await;
 }

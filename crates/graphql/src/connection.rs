@@ -45,8 +45,18 @@ pub(crate) struct PageArgs {
 }
 
 impl PageArgs {
-    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
-        Self { first, after, last, before }
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
     }
 
     /// Checks the arguments (`first`/`last` within 1..=100, not both, valid cursors).
@@ -56,7 +66,10 @@ impl PageArgs {
 
     fn parse(&self) -> DomainResult<PageRequest> {
         if self.first.is_some() && self.last.is_some() {
-            return Err(DomainError::invalid("first", "pass either first or last, not both"));
+            return Err(DomainError::invalid(
+                "first",
+                "pass either first or last, not both",
+            ));
         }
         let (field, count) = match (self.first, self.last) {
             (_, Some(last)) => ("last", Some(last)),
@@ -85,7 +98,9 @@ type CountFn = dyn Fn() -> BoxFuture<'static, DomainResult<u64>> + Send + Sync;
 pub(crate) struct TotalCount(Arc<CountFn>);
 
 impl TotalCount {
-    pub fn new(count: impl Fn() -> BoxFuture<'static, DomainResult<u64>> + Send + Sync + 'static) -> Self {
+    pub fn new(
+        count: impl Fn() -> BoxFuture<'static, DomainResult<u64>> + Send + Sync + 'static,
+    ) -> Self {
         Self(Arc::new(count))
     }
 }
@@ -108,7 +123,8 @@ pub(crate) fn connection<T, N: OutputType>(
     key: impl Fn(&T) -> Uuid,
     mut node: impl FnMut(T) -> N,
 ) -> Conn<N> {
-    let mut connection = Connection::with_additional_fields(page.has_previous, page.has_next, total);
+    let mut connection =
+        Connection::with_additional_fields(page.has_previous, page.has_next, total);
     connection.edges.extend(page.items.into_iter().map(|item| {
         let cursor = Cursor(key(&item));
         Edge::new(cursor, node(item))
@@ -123,7 +139,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let cursor = Cursor(Uuid::now_v7());
-        assert_eq!(Cursor::decode_cursor(&cursor.encode_cursor()).ok(), Some(cursor));
+        assert_eq!(
+            Cursor::decode_cursor(&cursor.encode_cursor()).ok(),
+            Some(cursor)
+        );
         for bad in ["", "abc", "!!!!", &URL_SAFE_NO_PAD.encode(b"k1:short")] {
             assert!(Cursor::decode_cursor(bad).is_err(), "{bad}");
         }
@@ -138,6 +157,9 @@ mod tests {
         assert!(args(Some(101), None).is_err());
         assert!(args(None, Some(-1)).is_err());
         assert!(args(Some(5), Some(5)).is_err());
-        assert_eq!(args(None, Some(7)).map(|r| (r.limit, r.backward)).ok(), Some((7, true)));
+        assert_eq!(
+            args(None, Some(7)).map(|r| (r.limit, r.backward)).ok(),
+            Some((7, true))
+        );
     }
 }

@@ -38,7 +38,9 @@ fn coded(message: impl Into<String>, code: ErrorCode) -> async_graphql::Error {
 /// The one place domain errors become GraphQL errors. Internal detail is logged, never sent.
 pub(crate) fn gql(err: DomainError) -> async_graphql::Error {
     match err {
-        DomainError::Unauthenticated => coded("authentication required", ErrorCode::Unauthenticated),
+        DomainError::Unauthenticated => {
+            coded("authentication required", ErrorCode::Unauthenticated)
+        }
         DomainError::Forbidden(message) => coded(message, ErrorCode::Forbidden),
         DomainError::NotFound => coded("not found", ErrorCode::NotFound),
         DomainError::Invalid(invalid) => {
@@ -47,8 +49,10 @@ pub(crate) fn gql(err: DomainError) -> async_graphql::Error {
                 .extend_with(|_, ext| ext.set("field", field))
         }
         DomainError::Conflict(message) => coded(message, ErrorCode::Conflict),
-        DomainError::RateLimited { retry_after_secs } => coded("too many requests", ErrorCode::RateLimited)
-            .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs)),
+        DomainError::RateLimited { retry_after_secs } => {
+            coded("too many requests", ErrorCode::RateLimited)
+                .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs))
+        }
         DomainError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             coded("internal error", ErrorCode::Internal)

@@ -44,7 +44,10 @@ impl Loader<MembershipId> for MembershipLoader {
     type Value = Membership;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[MembershipId]) -> Result<HashMap<MembershipId, Membership>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[MembershipId],
+    ) -> Result<HashMap<MembershipId, Membership>, LoadError> {
         let memberships = self.0.memberships_by_ids(keys).await?;
         Ok(memberships.into_iter().map(|m| (m.id, m)).collect())
     }
@@ -104,13 +107,17 @@ impl Loaders {
                 },
                 tokio::spawn,
             ),
-            member_counts: DataLoader::new(MemberCountLoader(services.groups.clone()), tokio::spawn),
+            member_counts: DataLoader::new(
+                MemberCountLoader(services.groups.clone()),
+                tokio::spawn,
+            ),
         }
     }
 }
 
 /// Turns a loader's shared error back into a GraphQL error.
 pub(crate) fn load_err(err: LoadError) -> async_graphql::Error {
-    let err = Arc::try_unwrap(err).unwrap_or_else(|shared| DomainError::Internal(shared.to_string()));
+    let err =
+        Arc::try_unwrap(err).unwrap_or_else(|shared| DomainError::Internal(shared.to_string()));
     crate::error::gql(err)
 }

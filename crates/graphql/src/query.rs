@@ -1,13 +1,15 @@
 use async_graphql::{Context, ID, Object};
+use convene_domain::DomainError;
 use convene_domain::policy;
 use convene_domain::ports::GroupFilter;
-use convene_domain::DomainError;
 use futures_util::FutureExt;
 
 use crate::connection::{Conn, PageArgs, TotalCount, connection};
 use crate::context::Ctx;
 use crate::error::{DomainResultExt, GqlResult, gql};
-use crate::objects::{GroupMembershipFilter, GroupObject, Node, UserObject, resolve_node, standing};
+use crate::objects::{
+    GroupMembershipFilter, GroupObject, Node, UserObject, resolve_node, standing,
+};
 
 pub struct QueryRoot;
 
@@ -34,7 +36,8 @@ impl QueryRoot {
                 .map_err(DomainError::from)
                 .gql()?;
         }
-        let resolved = futures_util::future::join_all(ids.iter().map(|id| resolve_node(ctx, id))).await;
+        let resolved =
+            futures_util::future::join_all(ids.iter().map(|id| resolve_node(ctx, id))).await;
         for node in resolved {
             match node {
                 Ok(node) => nodes.push(Some(node)),
@@ -47,7 +50,12 @@ impl QueryRoot {
 
     /// A user by handle (case-insensitive).
     async fn user(&self, ctx: &Context<'_>, handle: String) -> GqlResult<Option<UserObject>> {
-        let user = ctx.services()?.accounts.user_by_handle(&handle).await.gql()?;
+        let user = ctx
+            .services()?
+            .accounts
+            .user_by_handle(&handle)
+            .await
+            .gql()?;
         user.map(UserObject)
             .map(Some)
             .ok_or_else(|| gql(DomainError::NotFound))

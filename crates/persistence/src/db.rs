@@ -4,10 +4,7 @@ use std::time::Duration;
 use convene_domain::ports::{AccountStore, GroupStore};
 use convene_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr,
-    TransactionTrait,
-};
+use sea_orm::{ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::accounts::SqlAccountStore;

@@ -5,7 +5,11 @@ use sea_orm::{DbErr, SqlErr};
 /// index, PostgreSQL the index: both are matched.
 const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("users_handle_key", "users.handle", "the handle is taken"),
-    ("users_email_key", "users.email_normalized", "the email is already registered"),
+    (
+        "users_email_key",
+        "users.email_normalized",
+        "the email is already registered",
+    ),
     ("groups_slug_key", "groups.slug", "the slug is taken"),
     (
         "memberships_group_user_key",

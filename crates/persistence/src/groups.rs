@@ -93,7 +93,10 @@ async fn apply(tx: &DatabaseTransaction, effect: &Effect) -> DomainResult<()> {
                 .dom()?;
         }
         Effect::Delete(id) => {
-            member::Entity::delete_by_id(id.as_uuid()).exec(tx).await.dom()?;
+            member::Entity::delete_by_id(id.as_uuid())
+                .exec(tx)
+                .await
+                .dom()?;
         }
     }
     Ok(())
@@ -114,12 +117,12 @@ fn visible_groups(viewer: Option<Actor>) -> Condition {
     let not_secret = group::Column::Visibility.ne(Visibility::Secret.as_str());
     match viewer {
         Some(actor) if actor.is_admin => Condition::all(),
-        Some(actor) => Condition::any().add(not_secret).add(group::Column::Id.in_subquery(
-            groups_of(
+        Some(actor) => Condition::any()
+            .add(not_secret)
+            .add(group::Column::Id.in_subquery(groups_of(
                 actor.user_id,
                 &[MembershipState::Active, MembershipState::Invited],
-            ),
-        )),
+            ))),
         None => Condition::all().add(not_secret),
     }
 }
@@ -150,7 +153,11 @@ fn group_condition(viewer: Option<Actor>, filter: &GroupFilter) -> Condition {
     if let Some(query) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
         let pattern = like_pattern(query.trim());
         let mut any = Condition::any();
-        for column in [group::Column::Slug, group::Column::Name, group::Column::Description] {
+        for column in [
+            group::Column::Slug,
+            group::Column::Name,
+            group::Column::Description,
+        ] {
             any = any.add(
                 Expr::expr(Func::lower(Expr::col((group::Entity, column))))
                     .like(LikeExpr::new(pattern.clone()).escape('\\')),
@@ -187,7 +194,8 @@ fn user_groups_condition(user: UserId, viewer: Option<Actor>) -> Condition {
     let mut readable = Condition::any().add(member::Column::GroupId.in_subquery(public));
     if let Some(viewer) = viewer {
         readable = readable.add(
-            member::Column::GroupId.in_subquery(groups_of(viewer.user_id, &[MembershipState::Active])),
+            member::Column::GroupId
+                .in_subquery(groups_of(viewer.user_id, &[MembershipState::Active])),
         );
     }
     mine.add(readable)
@@ -215,7 +223,8 @@ impl GroupStore for SqlGroupStore {
         let write = self.db.begin_write().await.dom()?;
         let current = self.lock_group(&write.tx, id).await?;
         let own = membership_of(&write.tx, id, actor.user_id).await?;
-        let (updated, entry) = membership::update_group(actor, own.as_ref(), &current, changes, now)?;
+        let (updated, entry) =
+            membership::update_group(actor, own.as_ref(), &current, changes, now)?;
         convert::group_row(&updated)
             .into_active_model()
             .reset_all()
@@ -227,7 +236,12 @@ impl GroupStore for SqlGroupStore {
         Ok(updated)
     }
 
-    async fn execute(&self, actor: Actor, command: Command, now: DateTime<Utc>) -> DomainResult<Outcome> {
+    async fn execute(
+        &self,
+        actor: Actor,
+        command: Command,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Outcome> {
         let write = self.db.begin_write().await.dom()?;
         let tx = &write.tx;
         let group_id = match command.target() {
@@ -245,7 +259,10 @@ impl GroupStore for SqlGroupStore {
             Target::Own(_) => actor_membership.clone(),
             Target::Membership(id) => membership_by_id(tx, id).await?,
             Target::UserIn(_, user) => {
-                let exists = user::Entity::find_by_id(user.as_uuid()).one(tx).await.dom()?;
+                let exists = user::Entity::find_by_id(user.as_uuid())
+                    .one(tx)
+                    .await
+                    .dom()?;
                 if exists.is_none() {
                     return Err(DomainError::NotFound);
                 }
@@ -328,7 +345,11 @@ impl GroupStore for SqlGroupStore {
         convert::all(rows, convert::membership)
     }
 
-    async fn memberships_of(&self, user: UserId, groups: &[GroupId]) -> DomainResult<Vec<Membership>> {
+    async fn memberships_of(
+        &self,
+        user: UserId,
+        groups: &[GroupId],
+    ) -> DomainResult<Vec<Membership>> {
         let rows = member::Entity::find()
             .filter(member::Column::UserId.eq(user.as_uuid()))
             .filter(member::Column::GroupId.is_in(groups.iter().map(GroupId::as_uuid)))
@@ -362,28 +383,40 @@ impl GroupStore for SqlGroupStore {
         role: Option<Role>,
         page: &PageRequest,
     ) -> DomainResult<Page<Membership>> {
-        let select = member::Entity::find().filter(member_condition(group, MembershipState::Active, role));
+        let select =
+            member::Entity::find().filter(member_condition(group, MembershipState::Active, role));
         memberships_page(select, page, &self.db).await
     }
 
     async fn count_members(&self, group: GroupId, role: Option<Role>) -> DomainResult<u64> {
-        count::<member::Entity, _>(member_condition(group, MembershipState::Active, role), self.db.conn())
-            .await
-            .dom()
+        count::<member::Entity, _>(
+            member_condition(group, MembershipState::Active, role),
+            self.db.conn(),
+        )
+        .await
+        .dom()
     }
 
     async fn pending(&self, group: GroupId, page: &PageRequest) -> DomainResult<Page<Membership>> {
-        let select = member::Entity::find().filter(member_condition(group, MembershipState::Pending, None));
+        let select =
+            member::Entity::find().filter(member_condition(group, MembershipState::Pending, None));
         memberships_page(select, page, &self.db).await
     }
 
     async fn count_pending(&self, group: GroupId) -> DomainResult<u64> {
-        count::<member::Entity, _>(member_condition(group, MembershipState::Pending, None), self.db.conn())
-            .await
-            .dom()
+        count::<member::Entity, _>(
+            member_condition(group, MembershipState::Pending, None),
+            self.db.conn(),
+        )
+        .await
+        .dom()
     }
 
-    async fn log(&self, group: GroupId, page: &PageRequest) -> DomainResult<Page<ModerationLogEntry>> {
+    async fn log(
+        &self,
+        group: GroupId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ModerationLogEntry>> {
         let select = moderation_log::Entity::find()
             .filter(moderation_log::Column::GroupId.eq(group.as_uuid()));
         let rows = keyset_page(select, moderation_log::Column::Id, page, self.db.conn())
@@ -405,7 +438,10 @@ impl GroupStore for SqlGroupStore {
         .dom()
     }
 
-    async fn log_entries_by_ids(&self, ids: &[LogEntryId]) -> DomainResult<Vec<ModerationLogEntry>> {
+    async fn log_entries_by_ids(
+        &self,
+        ids: &[LogEntryId],
+    ) -> DomainResult<Vec<ModerationLogEntry>> {
         let rows = moderation_log::Entity::find()
             .filter(moderation_log::Column::Id.is_in(ids.iter().map(LogEntryId::as_uuid)))
             .all(self.db.conn())

@@ -1,6 +1,9 @@
 use convene_domain::{Page, PageRequest};
 use sea_orm::sea_query::IntoCondition;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 
 /// Reads one keyset page of `select`, ordered by `key` (a UUIDv7 column: creation order).
 /// The cursor bounds are exclusive; one extra row tells whether more exist.
@@ -26,7 +29,10 @@ where
     } else {
         select.order_by_asc(key)
     };
-    let rows = select.limit(request.limit.saturating_add(1)).all(db).await?;
+    let rows = select
+        .limit(request.limit.saturating_add(1))
+        .all(db)
+        .await?;
     Ok(Page::from_scan(rows, request))
 }
 

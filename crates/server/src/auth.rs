@@ -40,7 +40,10 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The viewer for a request: anonymous without a token, `Unauthenticated` with a token that is
 /// unknown, expired, revoked or logged out.
-pub(crate) async fn authenticate(accounts: &dyn AccountStore, headers: &HeaderMap) -> DomainResult<Viewer> {
+pub(crate) async fn authenticate(
+    accounts: &dyn AccountStore,
+    headers: &HeaderMap,
+) -> DomainResult<Viewer> {
     let Some(token) = token_from(headers)? else {
         return Ok(Viewer::anonymous());
     };
@@ -74,22 +77,39 @@ mod tests {
 
     #[test]
     fn bearer_tokens_win_over_cookies() {
-        let map = headers(&[(AUTHORIZATION, "Bearer abc"), (COOKIE, "convene_session=def")]);
-        assert_eq!(token_from(&map).ok().flatten(), Some(SessionToken::from_client("abc")));
+        let map = headers(&[
+            (AUTHORIZATION, "Bearer abc"),
+            (COOKIE, "convene_session=def"),
+        ]);
+        assert_eq!(
+            token_from(&map).ok().flatten(),
+            Some(SessionToken::from_client("abc"))
+        );
     }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let map = headers(&[(COOKIE, "theme=dark; convene_session=def; lang=en")]);
-        assert_eq!(token_from(&map).ok().flatten(), Some(SessionToken::from_client("def")));
-        assert_eq!(token_from(&headers(&[(COOKIE, "theme=dark")])).ok().flatten(), None);
+        assert_eq!(
+            token_from(&map).ok().flatten(),
+            Some(SessionToken::from_client("def"))
+        );
+        assert_eq!(
+            token_from(&headers(&[(COOKIE, "theme=dark")]))
+                .ok()
+                .flatten(),
+            None
+        );
     }
 
     #[test]
     fn a_malformed_authorization_header_is_refused() {
         for value in ["Basic abc", "Bearer ", "abc"] {
             let map = headers(&[(AUTHORIZATION, value)]);
-            assert!(matches!(token_from(&map), Err(DomainError::Unauthenticated)), "{value}");
+            assert!(
+                matches!(token_from(&map), Err(DomainError::Unauthenticated)),
+                "{value}"
+            );
         }
     }
 }

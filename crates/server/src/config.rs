@@ -87,7 +87,10 @@ impl Config {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.expose().clone(),
-            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("convene.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("convene.db").display()
+            ),
         }
     }
 }
@@ -128,11 +131,17 @@ mod tests {
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("CONVENE_LISTEN", "0.0.0.0:9000");
-            jail.set_env("CONVENE_ALLOWED_ORIGINS", "https://a.example, https://b.example");
+            jail.set_env(
+                "CONVENE_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example",
+            );
             jail.set_env("DATABASE_URL", "postgres://localhost/convene");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.listen, SocketAddr::from(([0, 0, 0, 0], 9000)));
-            assert_eq!(config.allowed_origins, ["https://a.example", "https://b.example"]);
+            assert_eq!(
+                config.allowed_origins,
+                ["https://a.example", "https://b.example"]
+            );
             assert_eq!(config.database_url(), "postgres://localhost/convene");
             Ok(())
         });

@@ -16,7 +16,11 @@ use crate::server::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !is_json(&headers) {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -27,7 +31,11 @@ pub(crate) async fn post(State(state): State<AppState>, headers: HeaderMap, body
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) => {
-            return (StatusCode::BAD_REQUEST, "the body is not a GraphQL request object").into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                "the body is not a GraphQL request object",
+            )
+                .into_response();
         }
     };
     execute(&state, &headers, request).await
@@ -47,13 +55,20 @@ pub(crate) async fn get(
     }
     if let Some(variables) = params.get("variables") {
         match serde_json::from_str(variables) {
-            Ok(variables) => request = request.variables(async_graphql::Variables::from_json(variables)),
-            Err(_) => return (StatusCode::BAD_REQUEST, "variables must be a JSON object").into_response(),
+            Ok(variables) => {
+                request = request.variables(async_graphql::Variables::from_json(variables))
+            }
+            Err(_) => {
+                return (StatusCode::BAD_REQUEST, "variables must be a JSON object").into_response();
+            }
         }
     }
     if is_mutation(query, request.operation_name.as_deref()) {
-        let mut response = (StatusCode::METHOD_NOT_ALLOWED, "mutations must use POST").into_response();
-        response.headers_mut().insert("allow", HeaderValue::from_static("POST"));
+        let mut response =
+            (StatusCode::METHOD_NOT_ALLOWED, "mutations must use POST").into_response();
+        response
+            .headers_mut()
+            .insert("allow", HeaderValue::from_static("POST"));
         return response;
     }
     execute(&state, &headers, request).await
@@ -76,13 +91,19 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     match document.operations {
         DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
         DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name).is_some_and(|op| op.node.ty == OperationType::Mutation),
+            Some(name) => ops
+                .get(name)
+                .is_some_and(|op| op.node.ty == OperationType::Mutation),
             None => ops.values().any(|op| op.node.ty == OperationType::Mutation),
         },
     }
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
     let response = match authenticate(state.services.accounts.as_ref(), headers).await {
         Ok(viewer) => {
             let info = RequestInfo {
@@ -140,7 +161,10 @@ mod tests {
 
     #[test]
     fn finds_mutations_among_operations() {
-        assert!(is_mutation("mutation { logout { clientMutationId } }", None));
+        assert!(is_mutation(
+            "mutation { logout { clientMutationId } }",
+            None
+        ));
         assert!(!is_mutation("{ viewer { id } }", None));
         let both = "query A { viewer { id } } mutation B { logout { clientMutationId } }";
         assert!(!is_mutation(both, Some("A")));

@@ -94,9 +94,27 @@ mod tests {
         let hasher = Argon2Hasher::new().expect("hasher");
         let password = Password::parse("correct horse battery", "password").expect("valid");
         let hash = hasher.hash(&password).await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("correct horse battery", Some(&hash)).await.expect("verify"));
-        assert!(!hasher.verify("wrong horse battery", Some(&hash)).await.expect("verify"));
-        assert!(!hasher.verify("decoy password for unknown users", None).await.expect("verify"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            hasher
+                .verify("correct horse battery", Some(&hash))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse battery", Some(&hash))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify("decoy password for unknown users", None)
+                .await
+                .expect("verify")
+        );
     }
 }

@@ -39,10 +39,13 @@ pub fn init_tracing() {
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     let url = config.database_url();
     if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
     }
-    let database = Database::connect(&url).await.context("connecting to the database")?;
+    let database = Database::connect(&url)
+        .await
+        .context("connecting to the database")?;
     database.migrate().await.context("migrating the database")?;
     let kind = match database.kind() {
         DatabaseKind::Sqlite => "SQLite",
@@ -99,7 +102,10 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting and gives in-flight requests
     /// the configured grace period to finish.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = stopping.clone();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {

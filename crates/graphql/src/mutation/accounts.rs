@@ -58,7 +58,10 @@ payload!(
     /// The new user, signed in: `token` is the bearer token (also set as a cookie).
     RegisterPayload { viewer: UserObject, token: String }
 );
-payload!(LoginPayload { viewer: UserObject, token: String });
+payload!(LoginPayload {
+    viewer: UserObject,
+    token: String
+});
 payload!(LogoutPayload {});
 payload!(ChangePasswordPayload { viewer: UserObject });
 payload!(RevokeSessionPayload { deleted_id: ID });
@@ -66,7 +69,11 @@ payload!(RevokeSessionPayload { deleted_id: ID });
 #[Object]
 impl AccountMutations {
     /// Creates an account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> GqlResult<RegisterPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> GqlResult<RegisterPayload> {
         let services = ctx.services()?;
         let handle = parse(&input.handle, Handle::parse)?;
         let email = parse(&input.email, Email::parse)?;
@@ -74,7 +81,10 @@ impl AccountMutations {
         let display_name = parse(&input.display_name, DisplayName::parse)?;
         let key = match input.idempotency_key {
             Some(key) if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY => {
-                return Err(gql(DomainError::invalid("idempotencyKey", "must be 1 to 200 bytes")));
+                return Err(gql(DomainError::invalid(
+                    "idempotencyKey",
+                    "must be 1 to 200 bytes",
+                )));
             }
             Some(key) => Some(IdempotencyKey {
                 scope: format!("register:{handle}"),
@@ -104,7 +114,11 @@ impl AccountMutations {
             is_admin: false,
             created_at: now,
         };
-        services.accounts.create_user(&user, &hash, key.as_ref()).await.gql()?;
+        services
+            .accounts
+            .create_user(&user, &hash, key.as_ref())
+            .await
+            .gql()?;
         let token = start_session(ctx, &user).await?;
         Ok(RegisterPayload {
             client_mutation_id: input.client_mutation_id,
@@ -133,9 +147,17 @@ impl AccountMutations {
     }
 
     /// Ends the current session; its token stops working at once.
-    async fn logout(&self, ctx: &Context<'_>, input: Option<LogoutInput>) -> GqlResult<LogoutPayload> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<LogoutInput>,
+    ) -> GqlResult<LogoutPayload> {
         let (user, session) = ctx.require_user()?;
-        ctx.services()?.accounts.delete_session(user.id, session).await.gql()?;
+        ctx.services()?
+            .accounts
+            .delete_session(user.id, session)
+            .await
+            .gql()?;
         clear_cookie(ctx)?;
         Ok(LogoutPayload {
             client_mutation_id: input.unwrap_or_default().client_mutation_id,
@@ -152,8 +174,16 @@ impl AccountMutations {
         let services = ctx.services()?;
         let new_password = parse(&input.new_password, |p| Password::parse(p, "newPassword"))?;
         let hash = services.accounts.password_hash(user.id).await.gql()?;
-        if !services.hasher.verify(&input.current_password, hash.as_deref()).await.gql()? {
-            return Err(gql(DomainError::invalid("currentPassword", "is not the current password")));
+        if !services
+            .hasher
+            .verify(&input.current_password, hash.as_deref())
+            .await
+            .gql()?
+        {
+            return Err(gql(DomainError::invalid(
+                "currentPassword",
+                "is not the current password",
+            )));
         }
         let new_hash = services.hasher.hash(&new_password).await.gql()?;
         services
@@ -168,10 +198,18 @@ impl AccountMutations {
     }
 
     /// Ends one of the viewer's sessions.
-    async fn revoke_session(&self, ctx: &Context<'_>, input: RevokeSessionInput) -> GqlResult<RevokeSessionPayload> {
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeSessionInput,
+    ) -> GqlResult<RevokeSessionPayload> {
         let (user, current) = ctx.require_user()?;
         let id: SessionId = parse_id(&input.session_id)?;
-        ctx.services()?.accounts.delete_session(user.id, id).await.gql()?;
+        ctx.services()?
+            .accounts
+            .delete_session(user.id, id)
+            .await
+            .gql()?;
         if id == current {
             clear_cookie(ctx)?;
         }
@@ -195,10 +233,20 @@ async fn retried_registration(
         return Ok(None);
     };
     let hash = services.accounts.password_hash(user_id).await.gql()?;
-    if !services.hasher.verify(password.expose(), hash.as_deref()).await.gql()? {
+    if !services
+        .hasher
+        .verify(password.expose(), hash.as_deref())
+        .await
+        .gql()?
+    {
         return Err(gql(DomainError::Conflict("the handle is taken")));
     }
-    let user = services.accounts.users_by_ids(&[user_id]).await.gql()?.pop();
+    let user = services
+        .accounts
+        .users_by_ids(&[user_id])
+        .await
+        .gql()?
+        .pop();
     user.map(Some).ok_or_else(|| gql(DomainError::NotFound))
 }
 
@@ -219,8 +267,16 @@ async fn start_session(ctx: &Context<'_>, user: &User) -> GqlResult<String> {
             .as_deref()
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
     };
-    services.accounts.create_session(&session, &token.hash()).await.gql()?;
-    let secure = if services.secure_cookies { "; Secure" } else { "" };
+    services
+        .accounts
+        .create_session(&session, &token.hash())
+        .await
+        .gql()?;
+    let secure = if services.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     ctx.append_http_header(
         "set-cookie",
         format!(
@@ -233,7 +289,11 @@ async fn start_session(ctx: &Context<'_>, user: &User) -> GqlResult<String> {
 }
 
 fn clear_cookie(ctx: &Context<'_>) -> GqlResult<()> {
-    let secure = if ctx.services()?.secure_cookies { "; Secure" } else { "" };
+    let secure = if ctx.services()?.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     ctx.append_http_header(
         "set-cookie",
         format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),

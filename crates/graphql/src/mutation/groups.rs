@@ -113,17 +113,29 @@ pub(crate) struct SetMemberRoleInput {
 
 payload!(CreateGroupPayload { group: GroupObject });
 payload!(UpdateGroupPayload { group: GroupObject });
-payload!(JoinGroupPayload { membership: MembershipObject });
+payload!(JoinGroupPayload {
+    membership: MembershipObject
+});
 payload!(LeaveGroupPayload { deleted_id: ID });
-payload!(ApproveMembershipPayload { membership: MembershipObject });
+payload!(ApproveMembershipPayload {
+    membership: MembershipObject
+});
 payload!(RejectMembershipPayload { deleted_id: ID });
-payload!(InviteMemberPayload { membership: MembershipObject });
-payload!(AcceptInvitationPayload { membership: MembershipObject });
+payload!(InviteMemberPayload {
+    membership: MembershipObject
+});
+payload!(AcceptInvitationPayload {
+    membership: MembershipObject
+});
 payload!(DeclineInvitationPayload { deleted_id: ID });
 payload!(RemoveMemberPayload { deleted_id: ID });
-payload!(BanMemberPayload { membership: MembershipObject });
+payload!(BanMemberPayload {
+    membership: MembershipObject
+});
 payload!(UnbanMemberPayload { deleted_id: ID });
-payload!(SetMemberRolePayload { membership: MembershipObject });
+payload!(SetMemberRolePayload {
+    membership: MembershipObject
+});
 
 fn actor(ctx: &Context<'_>) -> GqlResult<Actor> {
     ctx.require_user().map(|(user, _)| Actor::from(user))
@@ -139,10 +151,16 @@ async fn execute(ctx: &Context<'_>, actor: Actor, command: Command) -> GqlResult
 }
 
 fn unexpected(outcome: &Outcome) -> async_graphql::Error {
-    gql(DomainError::Internal(format!("unexpected outcome {outcome:?}")))
+    gql(DomainError::Internal(format!(
+        "unexpected outcome {outcome:?}"
+    )))
 }
 
-async fn membership_of(ctx: &Context<'_>, actor: Actor, command: Command) -> GqlResult<MembershipObject> {
+async fn membership_of(
+    ctx: &Context<'_>,
+    actor: Actor,
+    command: Command,
+) -> GqlResult<MembershipObject> {
     match execute(ctx, actor, command).await? {
         Outcome::Membership(m) => Ok(MembershipObject(m)),
         other => Err(unexpected(&other)),
@@ -163,17 +181,28 @@ fn reason(raw: Option<&str>) -> GqlResult<Option<Reason>> {
 #[Object]
 impl GroupMutations {
     /// Creates a group; its creator becomes its OWNER.
-    async fn create_group(&self, ctx: &Context<'_>, input: CreateGroupInput) -> GqlResult<CreateGroupPayload> {
+    async fn create_group(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateGroupInput,
+    ) -> GqlResult<CreateGroupPayload> {
         let actor = actor(ctx)?;
         let new = NewGroup {
             slug: parse(&input.slug, GroupSlug::parse)?,
             name: parse(&input.name, GroupName::parse)?,
-            description: parse(input.description.as_deref().unwrap_or_default(), Description::parse)?,
+            description: parse(
+                input.description.as_deref().unwrap_or_default(),
+                Description::parse,
+            )?,
             visibility: input.visibility.into(),
             join_policy: input.join_policy.into(),
         };
         let (group, owner) = membership::create_group(actor, new, Utc::now()).gql()?;
-        ctx.services()?.groups.create_group(&group, &owner).await.gql()?;
+        ctx.services()?
+            .groups
+            .create_group(&group, &owner)
+            .await
+            .gql()?;
         Ok(CreateGroupPayload {
             client_mutation_id: input.client_mutation_id,
             group: GroupObject(group),
@@ -181,7 +210,11 @@ impl GroupMutations {
     }
 
     /// Changes a group's name, description or join policy (owners).
-    async fn update_group(&self, ctx: &Context<'_>, input: UpdateGroupInput) -> GqlResult<UpdateGroupPayload> {
+    async fn update_group(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateGroupInput,
+    ) -> GqlResult<UpdateGroupPayload> {
         let actor = actor(ctx)?;
         let group: GroupId = parse_id(&input.group_id)?;
         let changes = GroupChanges {
@@ -202,7 +235,11 @@ impl GroupMutations {
     }
 
     /// Joins an OPEN group at once, or asks to join a REQUEST group.
-    async fn join_group(&self, ctx: &Context<'_>, input: JoinGroupInput) -> GqlResult<JoinGroupPayload> {
+    async fn join_group(
+        &self,
+        ctx: &Context<'_>,
+        input: JoinGroupInput,
+    ) -> GqlResult<JoinGroupPayload> {
         let actor = actor(ctx)?;
         let command = Command::Join {
             group: parse_id(&input.group_id)?,
@@ -215,7 +252,11 @@ impl GroupMutations {
     }
 
     /// Leaves a group, or withdraws a request. The last owner cannot leave.
-    async fn leave_group(&self, ctx: &Context<'_>, input: LeaveGroupInput) -> GqlResult<LeaveGroupPayload> {
+    async fn leave_group(
+        &self,
+        ctx: &Context<'_>,
+        input: LeaveGroupInput,
+    ) -> GqlResult<LeaveGroupPayload> {
         let actor = actor(ctx)?;
         let command = Command::Leave {
             group: parse_id(&input.group_id)?,
@@ -258,7 +299,11 @@ impl GroupMutations {
         })
     }
 
-    async fn invite_member(&self, ctx: &Context<'_>, input: InviteMemberInput) -> GqlResult<InviteMemberPayload> {
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        input: InviteMemberInput,
+    ) -> GqlResult<InviteMemberPayload> {
         let actor = actor(ctx)?;
         let group: GroupId = parse_id(&input.group_id)?;
         let user = ctx
@@ -268,7 +313,10 @@ impl GroupMutations {
             .await
             .gql()?
             .ok_or_else(|| gql(DomainError::NotFound))?;
-        let command = Command::Invite { group, user: user.id };
+        let command = Command::Invite {
+            group,
+            user: user.id,
+        };
         Ok(InviteMemberPayload {
             client_mutation_id: input.client_mutation_id,
             membership: membership_of(ctx, actor, command).await?,
@@ -305,7 +353,11 @@ impl GroupMutations {
         })
     }
 
-    async fn remove_member(&self, ctx: &Context<'_>, input: RemoveMemberInput) -> GqlResult<RemoveMemberPayload> {
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveMemberInput,
+    ) -> GqlResult<RemoveMemberPayload> {
         let actor = actor(ctx)?;
         let command = Command::Remove {
             membership: parse_id::<MembershipId>(&input.membership_id)?,
@@ -317,7 +369,11 @@ impl GroupMutations {
         })
     }
 
-    async fn ban_member(&self, ctx: &Context<'_>, input: BanMemberInput) -> GqlResult<BanMemberPayload> {
+    async fn ban_member(
+        &self,
+        ctx: &Context<'_>,
+        input: BanMemberInput,
+    ) -> GqlResult<BanMemberPayload> {
         let actor = actor(ctx)?;
         let command = Command::Ban {
             group: parse_id(&input.group_id)?,
@@ -331,7 +387,11 @@ impl GroupMutations {
         })
     }
 
-    async fn unban_member(&self, ctx: &Context<'_>, input: UnbanMemberInput) -> GqlResult<UnbanMemberPayload> {
+    async fn unban_member(
+        &self,
+        ctx: &Context<'_>,
+        input: UnbanMemberInput,
+    ) -> GqlResult<UnbanMemberPayload> {
         let actor = actor(ctx)?;
         let command = Command::Unban {
             group: parse_id(&input.group_id)?,
@@ -344,7 +404,11 @@ impl GroupMutations {
     }
 
     /// Promotes or demotes an active member (owners). A group keeps at least one owner.
-    async fn set_member_role(&self, ctx: &Context<'_>, input: SetMemberRoleInput) -> GqlResult<SetMemberRolePayload> {
+    async fn set_member_role(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMemberRoleInput,
+    ) -> GqlResult<SetMemberRolePayload> {
         let actor = actor(ctx)?;
         let command = Command::SetRole {
             membership: parse_id(&input.membership_id)?,

@@ -43,6 +43,9 @@ pub(crate) fn parse_opt<T, E: Into<DomainError>>(
 }
 
 /// Parses a required input value.
-pub(crate) fn parse<T, E: Into<DomainError>>(raw: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> GqlResult<T> {
+pub(crate) fn parse<T, E: Into<DomainError>>(
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> GqlResult<T> {
     parse(raw).map_err(Into::into).gql()
 }

@@ -96,7 +96,10 @@ impl GroupObject {
         before: Option<String>,
         role: Option<MemberRole>,
     ) -> GqlResult<Option<Conn<MembershipObject>>> {
-        require(policy::can_read_group(self.standing(ctx).await?, self.0.visibility), MEMBERS_ONLY)?;
+        require(
+            policy::can_read_group(self.standing(ctx).await?, self.0.visibility),
+            MEMBERS_ONLY,
+        )?;
         let request = PageArgs::new(first, after, last, before).request()?;
         let store = ctx.services()?.groups.clone();
         let (group, role) = (self.0.id, role.map(Into::into));
@@ -105,7 +108,12 @@ impl GroupObject {
             let store = store.clone();
             async move { store.count_members(group, role).await }.boxed()
         });
-        Ok(Some(connection(page, total, |m| m.id.as_uuid(), MembershipObject)))
+        Ok(Some(connection(
+            page,
+            total,
+            |m| m.id.as_uuid(),
+            MembershipObject,
+        )))
     }
 
     /// Requests waiting for a decision, oldest first; for moderators.
@@ -118,7 +126,10 @@ impl GroupObject {
         before: Option<String>,
     ) -> GqlResult<Option<Conn<MembershipObject>>> {
         let standing = self.standing(ctx).await?;
-        require(policy::can_read_group(standing, self.0.visibility), MEMBERS_ONLY)?;
+        require(
+            policy::can_read_group(standing, self.0.visibility),
+            MEMBERS_ONLY,
+        )?;
         require(policy::can_moderate(standing), MODERATORS_ONLY)?;
         let request = PageArgs::new(first, after, last, before).request()?;
         let store = ctx.services()?.groups.clone();
@@ -128,7 +139,12 @@ impl GroupObject {
             let store = store.clone();
             async move { store.count_pending(group).await }.boxed()
         });
-        Ok(Some(connection(page, total, |m| m.id.as_uuid(), MembershipObject)))
+        Ok(Some(connection(
+            page,
+            total,
+            |m| m.id.as_uuid(),
+            MembershipObject,
+        )))
     }
 
     /// Every moderator action, oldest first; for those who may read the group.
@@ -140,7 +156,10 @@ impl GroupObject {
         last: Option<i32>,
         before: Option<String>,
     ) -> GqlResult<Option<Conn<LogEntryObject>>> {
-        require(policy::can_read_group(self.standing(ctx).await?, self.0.visibility), MEMBERS_ONLY)?;
+        require(
+            policy::can_read_group(self.standing(ctx).await?, self.0.visibility),
+            MEMBERS_ONLY,
+        )?;
         let request = PageArgs::new(first, after, last, before).request()?;
         let store = ctx.services()?.groups.clone();
         let group = self.0.id;
@@ -149,7 +168,12 @@ impl GroupObject {
             let store = store.clone();
             async move { store.count_log(group).await }.boxed()
         });
-        Ok(Some(connection(page, total, |e| e.id.as_uuid(), LogEntryObject)))
+        Ok(Some(connection(
+            page,
+            total,
+            |e| e.id.as_uuid(),
+            LogEntryObject,
+        )))
     }
 }
 

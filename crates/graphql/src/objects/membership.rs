@@ -38,7 +38,11 @@ impl MembershipObject {
 
     /// What the applicant wrote; only for the applicant and the group's moderators.
     async fn application(&self, ctx: &Context<'_>) -> GqlResult<Option<&str>> {
-        let own = ctx.viewer()?.user.as_ref().is_some_and(|u| u.id == self.0.user_id);
+        let own = ctx
+            .viewer()?
+            .user
+            .as_ref()
+            .is_some_and(|u| u.id == self.0.user_id);
         if own || policy::can_moderate(standing(ctx, self.0.group_id).await?) {
             Ok(self.0.application.as_deref())
         } else {

@@ -14,7 +14,7 @@ use convene_domain::ids::{GroupId, UserId};
 use convene_domain::policy::Standing;
 use convene_domain::{DomainError, Group, User};
 
-pub(crate) use enums::{GroupMembershipFilter, GqlJoinPolicy, GqlVisibility, MemberRole};
+pub(crate) use enums::{GqlJoinPolicy, GqlVisibility, GroupMembershipFilter, MemberRole};
 pub(crate) use group::GroupObject;
 pub(crate) use log::LogEntryObject;
 pub(crate) use membership::MembershipObject;
@@ -38,7 +38,11 @@ pub(crate) async fn standing(ctx: &Context<'_>, group: GroupId) -> GqlResult<Sta
             .map_err(load_err)?,
         None => None,
     };
-    Ok(Standing::of(viewer.actor(), membership.as_ref(), Utc::now()))
+    Ok(Standing::of(
+        viewer.actor(),
+        membership.as_ref(),
+        Utc::now(),
+    ))
 }
 
 pub(crate) async fn load_user(ctx: &Context<'_>, id: UserId) -> GqlResult<Option<User>> {
@@ -47,10 +51,11 @@ pub(crate) async fn load_user(ctx: &Context<'_>, id: UserId) -> GqlResult<Option
 
 /// A user every reference must resolve to (foreign keys guarantee it).
 pub(crate) async fn require_user(ctx: &Context<'_>, id: UserId) -> GqlResult<UserObject> {
-    load_user(ctx, id)
-        .await?
-        .map(UserObject)
-        .ok_or_else(|| gql(DomainError::Internal(format!("user {id} is referenced but missing"))))
+    load_user(ctx, id).await?.map(UserObject).ok_or_else(|| {
+        gql(DomainError::Internal(format!(
+            "user {id} is referenced but missing"
+        )))
+    })
 }
 
 pub(crate) async fn load_group(ctx: &Context<'_>, id: GroupId) -> GqlResult<Option<Group>> {

@@ -87,7 +87,10 @@ pub(crate) async fn resolve_node(ctx: &Context<'_>, raw: &str) -> GqlResult<Node
                 .gql()?
                 .ok_or_else(not_found)?;
             let is_current = viewer.session == Some(id);
-            Ok(Node::Session(SessionObject { session, is_current }))
+            Ok(Node::Session(SessionObject {
+                session,
+                is_current,
+            }))
         }
         GlobalId::Thread(_)
         | GlobalId::Post(_)

@@ -83,7 +83,12 @@ impl UserObject {
             has_next: page.has_next,
             has_previous: page.has_previous,
         };
-        Ok(connection(page, total, |(id, _)| id.as_uuid(), |(_, g)| GroupObject(g)))
+        Ok(connection(
+            page,
+            total,
+            |(id, _)| id.as_uuid(),
+            |(_, g)| GroupObject(g),
+        ))
     }
 
     /// The viewer's signed-in sessions; only on the viewer's own user, null elsewhere.
@@ -108,15 +113,27 @@ impl UserObject {
             let store = store.clone();
             async move { store.count_sessions(user, now).await }.boxed()
         });
-        Ok(Some(connection(page, total, |s| s.id.as_uuid(), |s| {
-            let is_current = current == Some(s.id);
-            SessionObject { session: s, is_current }
-        })))
+        Ok(Some(connection(
+            page,
+            total,
+            |s| s.id.as_uuid(),
+            |s| {
+                let is_current = current == Some(s.id);
+                SessionObject {
+                    session: s,
+                    is_current,
+                }
+            },
+        )))
     }
 }
 
 impl UserObject {
     fn is_viewer(&self, ctx: &Context<'_>) -> GqlResult<bool> {
-        Ok(ctx.viewer()?.user.as_ref().is_some_and(|v| v.id == self.0.id))
+        Ok(ctx
+            .viewer()?
+            .user
+            .as_ref()
+            .is_some_and(|v| v.id == self.0.id))
     }
 }
