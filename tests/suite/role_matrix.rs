@@ -43,79 +43,31 @@ const CONFLICT: &str = "CONFLICT";
 
 /// The policy, one row per mutation, columns in the order of [`ROLES`]:
 /// anonymous, non-member, pending, member, banned, moderator elsewhere, moderator, owner, admin.
+#[rustfmt::skip]
 const GROUP_MATRIX: &[(&str, [&str; 9])] = &[
-    ("createGroup", [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK]),
-    (
-        "updateGroup",
-        [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, OK, OK],
-    ),
-    (
-        "joinGroup",
-        [
-            UNAUTH, OK, CONFLICT, CONFLICT, FORBID, OK, CONFLICT, CONFLICT, OK,
-        ],
-    ),
-    (
-        "leaveGroup",
-        [UNAUTH, CONFLICT, OK, OK, FORBID, CONFLICT, OK, OK, CONFLICT],
-    ),
-    (
-        "approveMembership",
-        [
-            UNAUTH, MISSING, MISSING, MISSING, MISSING, MISSING, OK, OK, OK,
-        ],
-    ),
-    (
-        "rejectMembership",
-        [
-            UNAUTH, MISSING, MISSING, MISSING, MISSING, MISSING, OK, OK, OK,
-        ],
-    ),
-    (
-        "inviteMember",
-        [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, OK, OK],
-    ),
-    (
-        "acceptInvitation",
-        [
-            UNAUTH, MISSING, MISSING, MISSING, MISSING, MISSING, FORBID, FORBID, FORBID,
-        ],
-    ),
-    (
-        "declineInvitation",
-        [
-            UNAUTH, MISSING, MISSING, MISSING, MISSING, MISSING, FORBID, FORBID, FORBID,
-        ],
-    ),
-    (
-        "removeMember",
-        [
-            UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK,
-        ],
-    ),
-    (
-        "banMember",
-        [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, OK, OK],
-    ),
-    (
-        "unbanMember",
-        [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, OK, OK],
-    ),
-    (
-        "setMemberRole",
-        [
-            UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, FORBID, OK, OK,
-        ],
-    ),
+    ("createGroup",       [UNAUTH, OK,       OK,       OK,       OK,      OK,       OK,       OK,       OK]),
+    ("updateGroup",       [UNAUTH, FORBID,   FORBID,   FORBID,   FORBID,  FORBID,   FORBID,   OK,       OK]),
+    ("joinGroup",         [UNAUTH, OK,       CONFLICT, CONFLICT, FORBID,  OK,       CONFLICT, CONFLICT, OK]),
+    ("leaveGroup",        [UNAUTH, CONFLICT, OK,       OK,       FORBID,  CONFLICT, OK,       OK,       CONFLICT]),
+    ("approveMembership", [UNAUTH, MISSING,  MISSING,  MISSING,  MISSING, MISSING,  OK,       OK,       OK]),
+    ("rejectMembership",  [UNAUTH, MISSING,  MISSING,  MISSING,  MISSING, MISSING,  OK,       OK,       OK]),
+    ("inviteMember",      [UNAUTH, FORBID,   FORBID,   FORBID,   FORBID,  FORBID,   OK,       OK,       OK]),
+    ("acceptInvitation",  [UNAUTH, MISSING,  MISSING,  MISSING,  MISSING, MISSING,  FORBID,   FORBID,   FORBID]),
+    ("declineInvitation", [UNAUTH, MISSING,  MISSING,  MISSING,  MISSING, MISSING,  FORBID,   FORBID,   FORBID]),
+    ("removeMember",      [UNAUTH, MISSING,  MISSING,  FORBID,   MISSING, MISSING,  OK,       OK,       OK]),
+    ("banMember",         [UNAUTH, FORBID,   FORBID,   FORBID,   FORBID,  FORBID,   OK,       OK,       OK]),
+    ("unbanMember",       [UNAUTH, FORBID,   FORBID,   FORBID,   FORBID,  FORBID,   OK,       OK,       OK]),
+    ("setMemberRole",     [UNAUTH, MISSING,  MISSING,  FORBID,   MISSING, MISSING,  FORBID,   OK,       OK]),
 ];
 
 /// Account mutations do not depend on the group; the caller's standing must not change them.
+#[rustfmt::skip]
 const ACCOUNT_MATRIX: &[(&str, [&str; 9])] = &[
-    ("register", [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
-    ("login", [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("register",       [OK,     OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("login",          [OK,     OK, OK, OK, OK, OK, OK, OK, OK]),
     ("changePassword", [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK]),
-    ("revokeSession", [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK]),
-    ("logout", [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("revokeSession",  [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("logout",         [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK]),
 ];
 
 /// The people of one backend's run: a founder who owns every cell's group, one user per

@@ -59,7 +59,8 @@ pub(crate) async fn get(
                 request = request.variables(async_graphql::Variables::from_json(variables))
             }
             Err(_) => {
-                return (StatusCode::BAD_REQUEST, "variables must be a JSON object").into_response();
+                return (StatusCode::BAD_REQUEST, "variables must be a JSON object")
+                    .into_response();
             }
         }
     }
