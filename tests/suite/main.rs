@@ -1,6 +1,7 @@
 //! Black-box tests of the whole server over HTTP, on SQLite and (with `TEST_DATABASE_URL`)
 //! PostgreSQL.
 
+mod contract;
 mod harness;
 
 mod membership;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// A value that never prints (database URLs carry passwords).
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -37,12 +37,6 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `DATABASE_URL`; default: SQLite at `<data_dir>/convene.db`.
     pub database_url: Option<Secret<String>>,
-    /// Where uploaded files go (`CONVENE_STORAGE`); default: `<data_dir>/files`.
-    pub storage: Option<String>,
-    /// Origins allowed to open websockets (`CONVENE_ALLOWED_ORIGINS`, comma-separated);
-    /// default: the server's own origin.
-    #[serde(deserialize_with = "comma_list")]
-    pub allowed_origins: Vec<String>,
     /// The largest JSON request body, in bytes (`CONVENE_BODY_LIMIT`).
     pub body_limit: usize,
     /// Mark session cookies `Secure` (`CONVENE_SECURE_COOKIES`); set it when serving over TLS.
@@ -57,8 +51,6 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             database_url: None,
-            storage: None,
-            allowed_origins: Vec::new(),
             body_limit: 1024 * 1024,
             secure_cookies: false,
             shutdown_grace_secs: 10,
@@ -67,20 +59,33 @@ impl Default for Config {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(#[from] Box<figment::Error>);
+pub enum ConfigError {
+    #[error("the configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
 
 impl Config {
-    /// Loads the configuration: defaults, then the TOML file (`path`, or `convene.toml` in the
-    /// working directory when it exists), then the environment.
+    /// Loads the configuration: defaults, then the TOML file, then the environment. The file
+    /// is `path`, which must exist, or else `convene.toml` in the working directory if present.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let file = path.map_or_else(|| PathBuf::from("convene.toml"), Path::to_path_buf);
-        Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
+        let file = match path {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from("convene.toml")).filter(|p| p.is_file()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
             .merge(Env::prefixed("CONVENE_"))
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
-            .map_err(|e| ConfigError(Box::new(e)))
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
     /// The database URL in force: `DATABASE_URL`, or SQLite in the data directory.
@@ -93,25 +98,6 @@ impl Config {
             ),
         }
     }
-}
-
-/// Accepts `"a,b"` as well as `["a", "b"]`.
-fn comma_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum List {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match List::deserialize(deserializer)? {
-        List::One(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        List::Many(items) => items,
-    })
 }
 
 #[cfg(test)]
@@ -131,20 +117,36 @@ mod tests {
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("CONVENE_LISTEN", "0.0.0.0:9000");
-            jail.set_env(
-                "CONVENE_ALLOWED_ORIGINS",
-                "https://a.example, https://b.example",
-            );
             jail.set_env("DATABASE_URL", "postgres://localhost/convene");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.listen, SocketAddr::from(([0, 0, 0, 0], 9000)));
-            assert_eq!(
-                config.allowed_origins,
-                ["https://a.example", "https://b.example"]
-            );
             assert_eq!(config.database_url(), "postgres://localhost/convene");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_file_is_read_and_the_environment_wins() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "convene.toml",
+                "listen = \"127.0.0.1:7000\"\nbody_limit = 2048\n",
+            )?;
+            jail.set_env("CONVENE_BODY_LIMIT", "4096");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 7000)));
+            assert_eq!(config.body_limit, 4096);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let missing = Path::new("/nonexistent/convene.toml");
+        assert!(matches!(
+            Config::load(Some(missing)),
+            Err(ConfigError::MissingFile(_))
+        ));
     }
 
     #[test]
