@@ -21,27 +21,56 @@ fn export_schema_prints_the_sdl() {
         .output()
         .expect("convene export-schema runs");
     assert!(output.status.success());
-    assert_eq!(String::from_utf8_lossy(&output.stdout), convene_graphql::sdl());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        convene_graphql::sdl()
+    );
 }
 
 /// Dependencies point one way: the domain names no ORM, web framework or GraphQL library.
 #[test]
 fn the_domain_depends_on_no_framework() {
     let output = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "-p", "convene-domain", "-e", "normal,build", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "convene-domain",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
-    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let tree = String::from_utf8_lossy(&output.stdout);
-    assert!(tree.starts_with("convene-domain "), "unexpected tree: {tree}");
+    assert!(
+        tree.starts_with("convene-domain "),
+        "unexpected tree: {tree}"
+    );
     let forbidden: Vec<&str> = tree
         .lines()
         .filter(|line| {
-            ["sea-orm", "sea-query", "sqlx", "axum", "async-graphql", "tokio "]
-                .iter()
-                .any(|name| line.starts_with(name))
+            [
+                "sea-orm",
+                "sea-query",
+                "sqlx",
+                "axum",
+                "async-graphql",
+                "tokio ",
+            ]
+            .iter()
+            .any(|name| line.starts_with(name))
         })
         .collect();
-    assert!(forbidden.is_empty(), "convene-domain depends on {forbidden:?}");
+    assert!(
+        forbidden.is_empty(),
+        "convene-domain depends on {forbidden:?}"
+    );
 }

@@ -4,6 +4,7 @@
 mod contract;
 mod harness;
 
+mod input;
 mod membership;
 mod role_matrix;
 mod smoke;

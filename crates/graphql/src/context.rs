@@ -43,15 +43,15 @@ pub(crate) trait Ctx {
 
 impl Ctx for Context<'_> {
     fn services(&self) -> GqlResult<&Services> {
-        self.data::<Services>()
+        self.data::<Services>().map_err(|_| missing("services"))
     }
 
     fn viewer(&self) -> GqlResult<&Viewer> {
-        self.data::<Viewer>()
+        self.data::<Viewer>().map_err(|_| missing("viewer"))
     }
 
     fn loaders(&self) -> GqlResult<&Loaders> {
-        self.data::<Loaders>()
+        self.data::<Loaders>().map_err(|_| missing("loaders"))
     }
 
     fn require_user(&self) -> GqlResult<(&User, SessionId)> {
@@ -61,4 +61,11 @@ impl Ctx for Context<'_> {
             _ => Err(crate::error::gql(DomainError::Unauthenticated)),
         }
     }
+}
+
+/// Request data the server failed to attach: a wiring bug, reported as `INTERNAL`.
+fn missing(what: &str) -> async_graphql::Error {
+    crate::error::gql(DomainError::Internal(format!(
+        "request data missing: {what}"
+    )))
 }

@@ -1,4 +1,7 @@
-use async_graphql::{ErrorExtensions, Response, ServerError};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{ErrorExtensionValues, ErrorExtensions, Response, ServerError};
 use convene_domain::DomainError;
 
 /// The stable codes clients branch on (`extensions.code`).
@@ -76,4 +79,31 @@ pub fn error_response(message: &str, code: ErrorCode) -> Response {
     let mut error = ServerError::new(message, None);
     error.extensions = coded(message, code).extensions;
     Response::from_errors(vec![error])
+}
+
+/// Gives every error a code. Errors raised before any resolver runs (syntax, validation,
+/// variables that do not coerce) are the client's: `BAD_USER_INPUT`. Resolver errors carry
+/// theirs already, through [`gql`].
+pub(crate) struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            let extensions = error
+                .extensions
+                .get_or_insert_with(ErrorExtensionValues::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", ErrorCode::BadUserInput.as_str());
+            }
+        }
+        response
+    }
 }

@@ -36,6 +36,7 @@ pub struct Services {
 pub fn build_schema(services: Services) -> ConveneSchema {
     Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .data(services)
+        .extension(error::ErrorCodes)
         .finish()
 }
 

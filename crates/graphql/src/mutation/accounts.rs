@@ -253,7 +253,9 @@ async fn retried_registration(
 /// Opens a session for `user`, sets the session cookie and returns the bearer token.
 async fn start_session(ctx: &Context<'_>, user: &User) -> GqlResult<String> {
     let services = ctx.services()?;
-    let info = ctx.data::<RequestInfo>()?;
+    let user_agent = ctx
+        .data_opt::<RequestInfo>()
+        .and_then(|info| info.user_agent.as_deref());
     let token = SessionToken::generate().gql()?;
     let now = Utc::now();
     let session = Session {
@@ -262,10 +264,7 @@ async fn start_session(ctx: &Context<'_>, user: &User) -> GqlResult<String> {
         created_at: now,
         last_seen_at: now,
         expires_at: now + SESSION_LIFETIME,
-        user_agent: info
-            .user_agent
-            .as_deref()
-            .map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+        user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
     };
     services
         .accounts
