@@ -1,6 +1,9 @@
 //! Black-box tests of the whole server over HTTP, on SQLite and (with `TEST_DATABASE_URL`)
 //! PostgreSQL.
 
+// A failed expectation is a failed test here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod contract;
 mod harness;
 
