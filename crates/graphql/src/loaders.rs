@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use convene_domain::ids::{GroupId, MembershipId, UserId};
+use convene_domain::ids::{GroupId, LogEntryId, MembershipId, UserId};
 use convene_domain::ports::{AccountStore, GroupStore};
-use convene_domain::{DomainError, Group, Membership, User};
+use convene_domain::{DomainError, Group, Membership, ModerationLogEntry, User};
 
 use crate::Services;
 use crate::context::Viewer;
@@ -53,6 +53,21 @@ impl Loader<MembershipId> for MembershipLoader {
     }
 }
 
+pub(crate) struct LogEntryLoader(Arc<dyn GroupStore>);
+
+impl Loader<LogEntryId> for LogEntryLoader {
+    type Value = ModerationLogEntry;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[LogEntryId],
+    ) -> Result<HashMap<LogEntryId, ModerationLogEntry>, LoadError> {
+        let entries = self.0.log_entries_by_ids(keys).await?;
+        Ok(entries.into_iter().map(|e| (e.id, e)).collect())
+    }
+}
+
 /// The viewer's own membership in each group (absent for anonymous viewers).
 pub(crate) struct ViewerMembershipLoader {
     store: Arc<dyn GroupStore>,
@@ -90,6 +105,7 @@ pub(crate) struct Loaders {
     pub users: DataLoader<UserLoader>,
     pub groups: DataLoader<GroupLoader>,
     pub memberships: DataLoader<MembershipLoader>,
+    pub log_entries: DataLoader<LogEntryLoader>,
     pub viewer_memberships: DataLoader<ViewerMembershipLoader>,
     pub member_counts: DataLoader<MemberCountLoader>,
 }
@@ -100,6 +116,7 @@ impl Loaders {
             users: DataLoader::new(UserLoader(services.accounts.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(services.groups.clone()), tokio::spawn),
             memberships: DataLoader::new(MembershipLoader(services.groups.clone()), tokio::spawn),
+            log_entries: DataLoader::new(LogEntryLoader(services.groups.clone()), tokio::spawn),
             viewer_memberships: DataLoader::new(
                 ViewerMembershipLoader {
                     store: services.groups.clone(),

@@ -60,12 +60,11 @@ pub(crate) async fn resolve_node(ctx: &Context<'_>, raw: &str) -> GqlResult<Node
             }
         }
         GlobalId::LogEntry(id) => {
-            let store = &ctx.services()?.groups;
-            let entry = store
-                .log_entries_by_ids(&[id])
+            let entry = loaders
+                .log_entries
+                .load_one(id)
                 .await
-                .gql()?
-                .pop()
+                .map_err(load_err)?
                 .ok_or_else(not_found)?;
             let group = super::load_group(ctx, entry.group_id)
                 .await?
