@@ -4,9 +4,11 @@
 // A failed expectation is a failed test here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod contract;
 mod harness;
 
+mod accounts;
+mod contract;
+mod http;
 mod input;
 mod membership;
 mod role_matrix;
