@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{GroupId, LogEntryId, MembershipId, SessionId, UserId};
+use crate::ids::{
+    GroupId, LogEntryId, MembershipId, PostId, PresentationId, RevisionId, SessionId, ThreadId,
+    UserId,
+};
 use crate::values::{Email, Handle};
 
 macro_rules! str_enum {
@@ -174,4 +177,113 @@ impl From<&User> for Actor {
             is_admin: user.is_admin,
         }
     }
+}
+
+str_enum! {
+    /// A reaction a member can add to a post, once per kind.
+    ReactionContent {
+        ThumbsUp => "THUMBS_UP",
+        Heart => "HEART",
+        Celebrate => "CELEBRATE",
+        Insightful => "INSIGHTFUL",
+        Question => "QUESTION",
+    }
+}
+
+str_enum! {
+    /// How closely a user follows a thread.
+    SubscriptionLevel { Watching => "WATCHING", Tracking => "TRACKING", Muted => "MUTED" }
+}
+
+/// A discussion in a group: a title and its posts, the opening post first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    pub id: ThreadId,
+    pub group_id: GroupId,
+    pub author_id: UserId,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    /// Posts minus the opening one.
+    pub reply_count: u64,
+    pub is_pinned: bool,
+    pub is_locked: bool,
+    pub answer_id: Option<PostId>,
+}
+
+/// A post in a thread. A deleted post keeps its place but has no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub id: PostId,
+    pub thread_id: ThreadId,
+    pub group_id: GroupId,
+    pub author_id: UserId,
+    /// Markdown; `None` once deleted.
+    pub body: Option<String>,
+    /// Sanitized HTML rendered from `body` when it was written; `None` once deleted.
+    pub body_html: Option<String>,
+    pub reply_to: Option<PostId>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Who wrote the current body: the author, or the moderator who last edited it.
+    pub edited_by: UserId,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl Post {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// An earlier version of a post's body, kept when the post is edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRevision {
+    pub id: RevisionId,
+    pub post_id: PostId,
+    pub group_id: GroupId,
+    /// Empty once redacted.
+    pub body: String,
+    /// Who wrote this version.
+    pub editor_id: UserId,
+    /// When this version was written.
+    pub created_at: DateTime<Utc>,
+    pub redacted_at: Option<DateTime<Utc>>,
+}
+
+/// How many users reacted to a post with one kind of reaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReactionGroup {
+    pub content: ReactionContent,
+    pub count: u64,
+    pub viewer_has_reacted: bool,
+}
+
+/// A file kept in storage: the key is generated, never taken from the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub key: String,
+    /// The client's file name, for display and for `Content-Disposition` only.
+    pub filename: String,
+    /// Decided from the bytes, from an allow-list.
+    pub content_type: String,
+    pub byte_size: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
+/// Slides, a paper or a recording shared after a webinar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presentation {
+    pub id: PresentationId,
+    pub group_id: GroupId,
+    pub thread_id: Option<ThreadId>,
+    pub uploader_id: UserId,
+    pub title: String,
+    pub description: String,
+    pub speakers: Vec<String>,
+    pub event_date: Option<DateTime<Utc>>,
+    pub recording_url: Option<String>,
+    pub file: Option<StoredFile>,
+    pub created_at: DateTime<Utc>,
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::error::DomainResult;
 use crate::ids::{GroupId, LogEntryId, MembershipId, SessionId, UserId};
 use crate::membership::{Command, GroupChanges, Outcome};
-use crate::model::{Actor, Group, Membership, ModerationLogEntry, Role, Session, User};
+use crate::model::{Actor, Group, Membership, ModerationLogEntry, Role, Session, StoredFile, User};
 use crate::page::{Page, PageRequest};
 use crate::values::Password;
 
@@ -208,4 +208,18 @@ pub trait PasswordHasher: Send + Sync {
     /// Whether `password` matches `hash`. With no hash (an unknown user) it still spends the
     /// same work, so that the answer's timing does not tell whether the user exists.
     async fn verify(&self, password: &str, hash: Option<&str>) -> DomainResult<bool>;
+}
+
+/// Where shared files live (local disk or object storage).
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Stores `file` under a freshly generated key, reading it in chunks (never whole in
+    /// memory) while computing its SHA-256 and size. The content type is decided from the
+    /// bytes against the allow-list (PDF, PPTX, ODP, DOCX, MP4, WebM, PNG, JPEG), never from
+    /// `filename`. MUST return `Invalid` for an empty file or a type outside the allow-list,
+    /// and then leave nothing stored.
+    async fn put(&self, filename: &str, file: std::fs::File) -> DomainResult<StoredFile>;
+
+    /// Removes a stored file; removing a missing key is not an error.
+    async fn delete(&self, key: &str) -> DomainResult<()>;
 }
