@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod markdown;
 pub mod membership;
 pub mod model;
 pub mod page;
