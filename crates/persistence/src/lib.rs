@@ -1,12 +1,15 @@
 //! Storage for Convene on SQLite or PostgreSQL through sea-orm: the implementations of the
-//! domain's store ports, and the connection setup both backends need.
+//! domain's store ports, and the connection setup both backends need. Shared files go to an
+//! object store instead (`Files`).
 
 mod accounts;
 mod convert;
 mod db;
 mod entity;
 mod error;
+mod files;
 mod groups;
 mod paginate;
 
 pub use db::{Database, DatabaseKind};
+pub use files::{Files, ReadFile};
