@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use convene_server::{Config, Server, init_tracing, open_database, shutdown_signal};
+use convene_server::{Config, Server, init_tracing, open_database, seed_demo, shutdown_signal};
 
 /// Convene: the backend of communities of practice.
 #[derive(Parser)]
@@ -30,6 +30,8 @@ enum Command {
         /// The user's handle.
         handle: String,
     },
+    /// Create the demo community: the Counter-Trafficking group, its webinar thread and recording.
+    SeedDemo,
 }
 
 #[tokio::main]
@@ -58,6 +60,21 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("no user has the handle {handle:?}; register it first"))?;
             println!("{} ({}) is now a site admin", user.handle, user.id);
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let database = open_database(&setup(config_path)?).await?;
+            let report = seed_demo(&database).await?;
+            for (handle, password) in &report.accounts {
+                match password {
+                    Some(password) => println!("created user {handle} with password {password}"),
+                    None => println!("user {handle} already exists"),
+                }
+            }
+            let done = |created: bool| if created { "created" } else { "already there" };
+            println!("group counter-trafficking: {}", done(report.created_group));
+            println!("webinar thread: {}", done(report.created_thread));
+            println!("webinar recording: {}", done(report.created_presentation));
             Ok(())
         }
     }

@@ -6,6 +6,8 @@ use sea_orm_migration::schema::{
     timestamp_with_time_zone_null, uuid, uuid_null,
 };
 
+use crate::util::{foreign_key, index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -82,20 +84,6 @@ enum IdempotencyKeys {
     Key,
     ResourceId,
     CreatedAt,
-}
-
-fn foreign_key(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(on_delete)
-        .take()
 }
 
 #[async_trait::async_trait]
@@ -298,40 +286,4 @@ impl MigrationTrait for Migration {
             .await?;
         Ok(())
     }
-}
-
-async fn unique_index<T: IntoIden + Copy + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[T],
-) -> Result<(), DbErr> {
-    create_index(manager, name, table, columns, true).await
-}
-
-async fn index<T: IntoIden + Copy + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[T],
-) -> Result<(), DbErr> {
-    create_index(manager, name, table, columns, false).await
-}
-
-async fn create_index<T: IntoIden + Copy + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[T],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut statement = Index::create();
-    statement.name(name).table(table);
-    for &column in columns {
-        statement.col(column);
-    }
-    if unique {
-        statement.unique();
-    }
-    manager.create_index(statement).await
 }

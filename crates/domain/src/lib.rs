@@ -1,8 +1,9 @@
 //! The Convene domain: entities as plain types, validated values, the permission policy,
 //! the membership rules, and the ports the outer layers implement.
 //!
-//! This crate names no ORM, web framework or GraphQL library; `tests/architecture.rs` proves it.
+//! This crate names no ORM, web framework or GraphQL library; `tests/suite/contract.rs` proves it.
 
+pub mod content;
 pub mod error;
 pub mod ids;
 pub mod markdown;
@@ -17,5 +18,5 @@ pub mod values;
 pub use error::{DomainError, DomainResult, ValidationError};
 pub use ids::{GlobalId, GroupId, LogEntryId, MembershipId, SessionId, UserId};
 pub use model::*;
-pub use page::{Page, PageRequest};
+pub use page::{Page, PageRequest, ThreadKey, ThreadOrder};
 pub use session_token::SessionToken;

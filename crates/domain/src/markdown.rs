@@ -221,7 +221,6 @@ fn defuse<'a>(parser: Parser<'a>) -> Vec<Event<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
 
     use super::*;
 
@@ -631,17 +630,9 @@ mod tests {
             format!("{}a{}", "![".repeat(8_000), "](http://b)".repeat(8_000)),
             format!("{}a{}", "[".repeat(8_000), "](http://b)".repeat(8_000)),
         ];
+        // How long these take is measured by the benchmarks, not asserted here.
         for input in &inputs {
-            let started = Instant::now();
             rendered_safely(input);
-            let elapsed = started.elapsed();
-            // Generous for an unoptimised build on a busy machine; the worst case takes about
-            // a second there and a tenth of that optimised.
-            assert!(
-                elapsed < Duration::from_secs(5),
-                "{elapsed:?} for {}…",
-                &input[..20]
-            );
         }
     }
 

@@ -171,6 +171,8 @@ fn log_entry(
         actor_id: ctx.actor.user_id,
         action,
         target_user_id,
+        target_thread_id: None,
+        target_post_id: None,
         reason: reason.map(Reason::into_inner).filter(|r| !r.is_empty()),
         created_at: ctx.now,
     }
@@ -599,6 +601,8 @@ pub fn update_group(
         actor_id: actor.user_id,
         action: ModerationAction::GroupUpdated,
         target_user_id: None,
+        target_thread_id: None,
+        target_post_id: None,
         reason: None,
         created_at: now,
     };

@@ -159,6 +159,8 @@ pub struct ModerationLogEntry {
     pub actor_id: UserId,
     pub action: ModerationAction,
     pub target_user_id: Option<UserId>,
+    pub target_thread_id: Option<ThreadId>,
+    pub target_post_id: Option<PostId>,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -5,18 +5,23 @@ use uuid::Uuid;
 
 /// Which slice of a list to read: `limit` items after `after` (forward) or the last `limit`
 /// items before `before` (backward). Both bounds may be set in either direction.
+///
+/// `K` is the list's sort key: an ID for lists in creation order, or a composite key such as
+/// [`ThreadKey`] for lists in another order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
+pub struct PageRequest<K = Uuid> {
     pub limit: u64,
-    pub after: Option<Uuid>,
-    pub before: Option<Uuid>,
+    pub after: Option<K>,
+    pub before: Option<K>,
     pub backward: bool,
 }
 
 impl PageRequest {
     pub const DEFAULT_LIMIT: u64 = 20;
     pub const MAX_LIMIT: u64 = 100;
+}
 
+impl<K> PageRequest<K> {
     pub fn first(limit: u64) -> Self {
         Self {
             limit,
@@ -38,7 +43,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows read in scan order (ascending forward,
     /// descending backward): the extra row only tells that more exist.
-    pub fn from_scan(mut rows: Vec<T>, request: &PageRequest) -> Self {
+    pub fn from_scan<K>(mut rows: Vec<T>, request: &PageRequest<K>) -> Self {
         let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
         let more = rows.len() > limit;
         rows.truncate(limit);
@@ -63,6 +68,40 @@ impl<T> Page<T> {
             items: self.items.into_iter().map(f).collect(),
             has_next: self.has_next,
             has_previous: self.has_previous,
+        }
+    }
+}
+
+/// Where a thread stands in a group's list: pinned threads first, then by time (last activity
+/// or creation), newest first; the ID breaks ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadKey {
+    pub pinned: bool,
+    /// Microseconds since the Unix epoch.
+    pub at_micros: i64,
+    pub id: Uuid,
+}
+
+/// How a group's threads are listed (pinned threads always first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadOrder {
+    /// Most recent reply first.
+    LastActivity,
+    /// Newest thread first.
+    Created,
+}
+
+impl ThreadKey {
+    /// Where `thread` stands in a list in `order`. In creation order the ID (a UUIDv7) is the
+    /// time, so `at_micros` is not used.
+    pub fn of(thread: &crate::model::Thread, order: ThreadOrder) -> Self {
+        Self {
+            pinned: thread.is_pinned,
+            at_micros: match order {
+                ThreadOrder::LastActivity => thread.last_activity_at.timestamp_micros(),
+                ThreadOrder::Created => 0,
+            },
+            id: thread.id.as_uuid(),
         }
     }
 }

@@ -7,12 +7,19 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::content::{NewPresentation, ThreadFlag};
 use crate::error::DomainResult;
-use crate::ids::{GroupId, LogEntryId, MembershipId, SessionId, UserId};
+use crate::ids::{
+    GroupId, LogEntryId, MembershipId, PostId, PresentationId, RevisionId, SessionId, ThreadId,
+    UserId,
+};
 use crate::membership::{Command, GroupChanges, Outcome};
-use crate::model::{Actor, Group, Membership, ModerationLogEntry, Role, Session, StoredFile, User};
-use crate::page::{Page, PageRequest};
-use crate::values::Password;
+use crate::model::{
+    Actor, Group, Membership, ModerationLogEntry, Post, PostRevision, Presentation,
+    ReactionContent, ReactionGroup, Role, Session, StoredFile, SubscriptionLevel, Thread, User,
+};
+use crate::page::{Page, PageRequest, ThreadKey, ThreadOrder};
+use crate::values::{Password, PostBody, Reason, ThreadTitle};
 
 /// A retry token from a create mutation, scoped to whoever sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,4 +229,213 @@ pub trait FileStore: Send + Sync {
 
     /// Removes a stored file; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> DomainResult<()>;
+}
+
+/// Threads, posts, reactions, read marks and presentations.
+///
+/// Every write loads the group, the actor's membership and the targeted objects inside its
+/// transaction, asks the `content` rules, and writes what they return with any log entry, so
+/// nothing is half-written. Writes MUST return `NotFound` for an unknown object or one in a
+/// group the actor may not read, and the rule's error otherwise.
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// With `idempotency`, a key already used within the last 24 hours returns the thread it
+    /// created, writing nothing.
+    async fn start_thread(
+        &self,
+        actor: Actor,
+        group: GroupId,
+        title: ThreadTitle,
+        body: PostBody,
+        idempotency: Option<&IdempotencyKey>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<(Thread, Post)>;
+
+    /// Appends a reply; its ID orders after every earlier post of the thread.
+    async fn reply(
+        &self,
+        actor: Actor,
+        thread: ThreadId,
+        body: PostBody,
+        reply_to: Option<PostId>,
+        idempotency: Option<&IdempotencyKey>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Post>;
+
+    async fn edit_post(
+        &self,
+        actor: Actor,
+        post: PostId,
+        body: PostBody,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Post>;
+
+    /// Deletes the post's body and its revisions; the post keeps its place.
+    async fn delete_post(
+        &self,
+        actor: Actor,
+        post: PostId,
+        reason: Option<Reason>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Post>;
+
+    async fn redact_revision(
+        &self,
+        actor: Actor,
+        revision: RevisionId,
+        reason: Option<Reason>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<PostRevision>;
+
+    async fn flag_thread(
+        &self,
+        actor: Actor,
+        thread: ThreadId,
+        flag: ThreadFlag,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Thread>;
+
+    /// Marks a post as its thread's answer.
+    async fn mark_answer(
+        &self,
+        actor: Actor,
+        post: PostId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Thread>;
+
+    async fn unmark_answer(
+        &self,
+        actor: Actor,
+        thread: ThreadId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Thread>;
+
+    /// Adds (or removes) the actor's reaction; adding twice or removing what is not there
+    /// changes nothing.
+    async fn react(
+        &self,
+        actor: Actor,
+        post: PostId,
+        content: ReactionContent,
+        add: bool,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Post>;
+
+    /// Records that the actor has read `thread` up to `post`. MUST return `Invalid` when the
+    /// post is not one of the thread's.
+    async fn mark_read(
+        &self,
+        actor: Actor,
+        thread: ThreadId,
+        post: PostId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Thread>;
+
+    async fn set_subscription(
+        &self,
+        actor: Actor,
+        thread: ThreadId,
+        level: SubscriptionLevel,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Thread>;
+
+    /// Checks that the actor may share in the group (and thread) before a file is stored.
+    async fn check_share(
+        &self,
+        actor: Actor,
+        group: GroupId,
+        thread: Option<ThreadId>,
+        new: &NewPresentation,
+        has_file: bool,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()>;
+
+    /// The presentation an idempotency key already created within the last 24 hours.
+    async fn presentation_for_key(
+        &self,
+        key: &IdempotencyKey,
+        since: DateTime<Utc>,
+    ) -> DomainResult<Option<Presentation>>;
+
+    /// Stores a presentation (its file already in the file store), re-checking permission.
+    #[allow(clippy::too_many_arguments)]
+    async fn share_presentation(
+        &self,
+        actor: Actor,
+        group: GroupId,
+        thread: Option<ThreadId>,
+        new: NewPresentation,
+        file: Option<StoredFile>,
+        idempotency: Option<&IdempotencyKey>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Presentation>;
+
+    /// Deletes the presentation; returns it so that its file can be removed.
+    async fn delete_presentation(
+        &self,
+        actor: Actor,
+        presentation: PresentationId,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Presentation>;
+
+    async fn threads_by_ids(&self, ids: &[ThreadId]) -> DomainResult<Vec<Thread>>;
+
+    async fn posts_by_ids(&self, ids: &[PostId]) -> DomainResult<Vec<Post>>;
+
+    async fn revisions_by_ids(&self, ids: &[RevisionId]) -> DomainResult<Vec<PostRevision>>;
+
+    async fn presentations_by_ids(&self, ids: &[PresentationId])
+    -> DomainResult<Vec<Presentation>>;
+
+    async fn group_threads(
+        &self,
+        group: GroupId,
+        order: ThreadOrder,
+        page: &PageRequest<ThreadKey>,
+    ) -> DomainResult<Page<Thread>>;
+
+    async fn count_group_threads(&self, group: GroupId) -> DomainResult<u64>;
+
+    /// A thread's posts, oldest first.
+    async fn thread_posts(&self, thread: ThreadId, page: &PageRequest) -> DomainResult<Page<Post>>;
+
+    /// A post's earlier versions, oldest first.
+    async fn revisions(&self, post: PostId, page: &PageRequest)
+    -> DomainResult<Page<PostRevision>>;
+
+    async fn count_revisions(&self, post: PostId) -> DomainResult<u64>;
+
+    /// Reaction counts per post, and whether `viewer` reacted.
+    async fn reaction_groups(
+        &self,
+        posts: &[PostId],
+        viewer: Option<UserId>,
+    ) -> DomainResult<Vec<(PostId, Vec<ReactionGroup>)>>;
+
+    /// Posts after the user's read mark, per thread (all posts when never marked).
+    async fn unread_counts(
+        &self,
+        user: UserId,
+        threads: &[ThreadId],
+    ) -> DomainResult<Vec<(ThreadId, u64)>>;
+
+    async fn subscriptions(
+        &self,
+        user: UserId,
+        threads: &[ThreadId],
+    ) -> DomainResult<Vec<(ThreadId, SubscriptionLevel)>>;
+
+    /// A group's presentations, or a thread's when `thread` is given, oldest first.
+    async fn presentations(
+        &self,
+        group: GroupId,
+        thread: Option<ThreadId>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Presentation>>;
+
+    async fn count_presentations(
+        &self,
+        group: GroupId,
+        thread: Option<ThreadId>,
+    ) -> DomainResult<u64>;
 }

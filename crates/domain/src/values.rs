@@ -276,3 +276,106 @@ mod tests {
         assert!(DisplayName::parse(&"名".repeat(80)).is_ok());
     }
 }
+
+bounded_value!(
+    /// A thread's title: 1 to 200 characters.
+    ThreadTitle, "title", 1, 200
+);
+bounded_value!(
+    /// A presentation's title: 1 to 200 characters.
+    PresentationTitle, "title", 1, 200
+);
+bounded_value!(
+    /// A speaker's name: 1 to 200 characters.
+    SpeakerName, "speakers", 1, 200
+);
+
+string_value! {
+    /// A post's markdown: 1 to 65,536 bytes, not blank.
+    PostBody
+}
+
+impl PostBody {
+    pub const MAX_BYTES: usize = 65_536;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        if raw.trim().is_empty() || raw.len() > Self::MAX_BYTES {
+            return Err(ValidationError::new(
+                "body",
+                "must be 1 to 65,536 bytes of text",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+string_value! {
+    /// A link to a recording: an absolute `http` or `https` URL of at most 2,000 characters.
+    RecordingUrl
+}
+
+impl RecordingUrl {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let url = raw.trim();
+        let invalid = || ValidationError::new("recordingUrl", "must be an http or https URL");
+        let lower = url.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"))
+            .ok_or_else(invalid)?;
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.is_empty()
+            || url.len() > 2000
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid());
+        }
+        Ok(Self(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod content_tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_bounded_in_bytes_and_not_blank() {
+        assert!(PostBody::parse("hello").is_ok());
+        assert!(PostBody::parse(" \n ").is_err());
+        assert!(PostBody::parse(&"x".repeat(65_536)).is_ok());
+        assert!(PostBody::parse(&"x".repeat(65_537)).is_err());
+        assert!(
+            PostBody::parse(&"é".repeat(32_769)).is_err(),
+            "bytes, not characters"
+        );
+    }
+
+    #[test]
+    fn recording_urls_are_http_or_https() {
+        for good in [
+            "https://example.org/webinar",
+            "http://media.example.org:8080/a?b=c#t=10",
+            "HTTPS://EXAMPLE.ORG",
+        ] {
+            assert!(RecordingUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://example.org/a",
+            "data:text/html,x",
+            "https://",
+            "//example.org",
+            "https://exa mple.org",
+            "example.org",
+        ] {
+            assert!(RecordingUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn titles_are_bounded() {
+        assert!(ThreadTitle::parse("Unveiling research").is_ok());
+        assert!(ThreadTitle::parse("").is_err());
+        assert!(ThreadTitle::parse(&"t".repeat(201)).is_err());
+    }
+}

@@ -12,7 +12,7 @@ mod query;
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, Schema};
-use convene_domain::ports::{AccountStore, GroupStore, PasswordHasher};
+use convene_domain::ports::{AccountStore, ContentStore, FileStore, GroupStore, PasswordHasher};
 
 pub use context::{RequestInfo, SESSION_COOKIE, Viewer};
 pub use error::{ErrorCode, error_response};
@@ -27,6 +27,8 @@ pub type ConveneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 pub struct Services {
     pub accounts: Arc<dyn AccountStore>,
     pub groups: Arc<dyn GroupStore>,
+    pub content: Arc<dyn ContentStore>,
+    pub files: Arc<dyn FileStore>,
     pub hasher: Arc<dyn PasswordHasher>,
     /// Whether session cookies carry `Secure` (the server is reached over TLS).
     pub secure_cookies: bool,

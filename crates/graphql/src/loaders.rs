@@ -5,66 +5,139 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use convene_domain::ids::{GroupId, LogEntryId, MembershipId, UserId};
-use convene_domain::ports::{AccountStore, GroupStore};
-use convene_domain::{DomainError, Group, Membership, ModerationLogEntry, User};
+use convene_domain::ids::{
+    GroupId, LogEntryId, MembershipId, PostId, PresentationId, RevisionId, ThreadId, UserId,
+};
+use convene_domain::ports::{AccountStore, ContentStore, GroupStore};
+use convene_domain::{
+    DomainError, Group, Membership, ModerationLogEntry, Post, PostRevision, Presentation,
+    ReactionGroup, SubscriptionLevel, Thread, User,
+};
 
 use crate::Services;
 use crate::context::Viewer;
 
 type LoadError = Arc<DomainError>;
 
-pub(crate) struct UserLoader(Arc<dyn AccountStore>);
+/// Declares a loader of objects by ID through one batched store call.
+macro_rules! by_id_loader {
+    ($name:ident, $store:ident, $key:ty, $value:ty, $method:ident) => {
+        pub(crate) struct $name(Arc<dyn $store>);
 
-impl Loader<UserId> for UserLoader {
-    type Value = User;
-    type Error = LoadError;
+        impl Loader<$key> for $name {
+            type Value = $value;
+            type Error = LoadError;
 
-    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, User>, LoadError> {
-        let users = self.0.users_by_ids(keys).await?;
-        Ok(users.into_iter().map(|u| (u.id, u)).collect())
-    }
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let found = self.0.$method(keys).await?;
+                Ok(found.into_iter().map(|v| (v.id, v)).collect())
+            }
+        }
+    };
 }
 
-pub(crate) struct GroupLoader(Arc<dyn GroupStore>);
+by_id_loader!(UserLoader, AccountStore, UserId, User, users_by_ids);
+by_id_loader!(GroupLoader, GroupStore, GroupId, Group, groups_by_ids);
+by_id_loader!(
+    MembershipLoader,
+    GroupStore,
+    MembershipId,
+    Membership,
+    memberships_by_ids
+);
+by_id_loader!(
+    LogEntryLoader,
+    GroupStore,
+    LogEntryId,
+    ModerationLogEntry,
+    log_entries_by_ids
+);
+by_id_loader!(ThreadLoader, ContentStore, ThreadId, Thread, threads_by_ids);
+by_id_loader!(PostLoader, ContentStore, PostId, Post, posts_by_ids);
+by_id_loader!(
+    RevisionLoader,
+    ContentStore,
+    RevisionId,
+    PostRevision,
+    revisions_by_ids
+);
+by_id_loader!(
+    PresentationLoader,
+    ContentStore,
+    PresentationId,
+    Presentation,
+    presentations_by_ids
+);
 
-impl Loader<GroupId> for GroupLoader {
-    type Value = Group;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[GroupId]) -> Result<HashMap<GroupId, Group>, LoadError> {
-        let groups = self.0.groups_by_ids(keys).await?;
-        Ok(groups.into_iter().map(|g| (g.id, g)).collect())
-    }
+/// Reaction counts of each post, with the viewer's own reactions.
+pub(crate) struct ReactionGroupsLoader {
+    store: Arc<dyn ContentStore>,
+    viewer: Option<UserId>,
 }
 
-pub(crate) struct MembershipLoader(Arc<dyn GroupStore>);
-
-impl Loader<MembershipId> for MembershipLoader {
-    type Value = Membership;
+impl Loader<PostId> for ReactionGroupsLoader {
+    type Value = Vec<ReactionGroup>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[MembershipId],
-    ) -> Result<HashMap<MembershipId, Membership>, LoadError> {
-        let memberships = self.0.memberships_by_ids(keys).await?;
-        Ok(memberships.into_iter().map(|m| (m.id, m)).collect())
+        keys: &[PostId],
+    ) -> Result<HashMap<PostId, Vec<ReactionGroup>>, LoadError> {
+        Ok(self
+            .store
+            .reaction_groups(keys, self.viewer)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 
-pub(crate) struct LogEntryLoader(Arc<dyn GroupStore>);
+/// The viewer's unread posts per thread (nothing for anonymous viewers).
+pub(crate) struct UnreadCountLoader {
+    store: Arc<dyn ContentStore>,
+    viewer: Option<UserId>,
+}
 
-impl Loader<LogEntryId> for LogEntryLoader {
-    type Value = ModerationLogEntry;
+impl Loader<ThreadId> for UnreadCountLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ThreadId]) -> Result<HashMap<ThreadId, u64>, LoadError> {
+        match self.viewer {
+            Some(viewer) => Ok(self
+                .store
+                .unread_counts(viewer, keys)
+                .await?
+                .into_iter()
+                .collect()),
+            None => Ok(HashMap::new()),
+        }
+    }
+}
+
+/// The viewer's subscription level per thread.
+pub(crate) struct SubscriptionLoader {
+    store: Arc<dyn ContentStore>,
+    viewer: Option<UserId>,
+}
+
+impl Loader<ThreadId> for SubscriptionLoader {
+    type Value = SubscriptionLevel;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[LogEntryId],
-    ) -> Result<HashMap<LogEntryId, ModerationLogEntry>, LoadError> {
-        let entries = self.0.log_entries_by_ids(keys).await?;
-        Ok(entries.into_iter().map(|e| (e.id, e)).collect())
+        keys: &[ThreadId],
+    ) -> Result<HashMap<ThreadId, SubscriptionLevel>, LoadError> {
+        match self.viewer {
+            Some(viewer) => Ok(self
+                .store
+                .subscriptions(viewer, keys)
+                .await?
+                .into_iter()
+                .collect()),
+            None => Ok(HashMap::new()),
+        }
     }
 }
 
@@ -108,11 +181,45 @@ pub(crate) struct Loaders {
     pub log_entries: DataLoader<LogEntryLoader>,
     pub viewer_memberships: DataLoader<ViewerMembershipLoader>,
     pub member_counts: DataLoader<MemberCountLoader>,
+    pub threads: DataLoader<ThreadLoader>,
+    pub posts: DataLoader<PostLoader>,
+    pub revisions: DataLoader<RevisionLoader>,
+    pub presentations: DataLoader<PresentationLoader>,
+    pub reaction_groups: DataLoader<ReactionGroupsLoader>,
+    pub unread_counts: DataLoader<UnreadCountLoader>,
+    pub subscriptions: DataLoader<SubscriptionLoader>,
 }
 
 impl Loaders {
     pub(crate) fn new(services: &Services, viewer: &Viewer) -> Self {
+        let viewer_id = viewer.user.as_ref().map(|u| u.id);
+        let content = &services.content;
         Self {
+            threads: DataLoader::new(ThreadLoader(content.clone()), tokio::spawn),
+            posts: DataLoader::new(PostLoader(content.clone()), tokio::spawn),
+            revisions: DataLoader::new(RevisionLoader(content.clone()), tokio::spawn),
+            presentations: DataLoader::new(PresentationLoader(content.clone()), tokio::spawn),
+            reaction_groups: DataLoader::new(
+                ReactionGroupsLoader {
+                    store: content.clone(),
+                    viewer: viewer_id,
+                },
+                tokio::spawn,
+            ),
+            unread_counts: DataLoader::new(
+                UnreadCountLoader {
+                    store: content.clone(),
+                    viewer: viewer_id,
+                },
+                tokio::spawn,
+            ),
+            subscriptions: DataLoader::new(
+                SubscriptionLoader {
+                    store: content.clone(),
+                    viewer: viewer_id,
+                },
+                tokio::spawn,
+            ),
             users: DataLoader::new(UserLoader(services.accounts.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(services.groups.clone()), tokio::spawn),
             memberships: DataLoader::new(MembershipLoader(services.groups.clone()), tokio::spawn),
@@ -120,7 +227,7 @@ impl Loaders {
             viewer_memberships: DataLoader::new(
                 ViewerMembershipLoader {
                     store: services.groups.clone(),
-                    viewer: viewer.user.as_ref().map(|u| u.id),
+                    viewer: viewer_id,
                 },
                 tokio::spawn,
             ),

@@ -1,13 +1,15 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use convene_domain::ports::{AccountStore, GroupStore};
+use convene_domain::ports::{AccountStore, ContentStore, GroupStore};
 use convene_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::accounts::SqlAccountStore;
+use crate::content::SqlContentStore;
 use crate::groups::SqlGroupStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,7 @@ pub struct Database {
     conn: DatabaseConnection,
     kind: DatabaseKind,
     write_lock: Arc<Mutex<()>>,
+    statements: Arc<AtomicU64>,
 }
 
 /// A write transaction, holding the SQLite write lock while it lives.
@@ -66,12 +69,23 @@ impl Database {
                 options.max_connections(16).min_connections(1);
             }
         }
-        let conn = sea_orm::Database::connect(options).await?;
+        let mut conn = sea_orm::Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         Ok(Self {
             conn,
             kind,
             write_lock: Arc::new(Mutex::new(())),
+            statements,
         })
+    }
+
+    /// SQL statements sent through this pool since it opened.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn kind(&self) -> DatabaseKind {
@@ -101,6 +115,10 @@ impl Database {
 
     pub fn group_store(&self) -> Arc<dyn GroupStore> {
         Arc::new(SqlGroupStore::new(self.clone()))
+    }
+
+    pub fn content_store(&self) -> Arc<dyn ContentStore> {
+        Arc::new(SqlContentStore::new(self.clone()))
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

@@ -41,7 +41,7 @@ impl SqlGroupStore {
     }
 }
 
-async fn membership_of(
+pub(crate) async fn membership_of(
     db: &impl ConnectionTrait,
     group: GroupId,
     user: UserId,
@@ -68,7 +68,10 @@ async fn membership_by_id(
         .transpose()
 }
 
-async fn insert_log(tx: &DatabaseTransaction, entry: &ModerationLogEntry) -> DomainResult<()> {
+pub(crate) async fn insert_log(
+    tx: &DatabaseTransaction,
+    entry: &ModerationLogEntry,
+) -> DomainResult<()> {
     moderation_log::Entity::insert(convert::log_row(entry).into_active_model())
         .exec_without_returning(tx)
         .await

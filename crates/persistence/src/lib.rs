@@ -3,6 +3,7 @@
 //! object store instead (`Files`).
 
 mod accounts;
+mod content;
 mod convert;
 mod db;
 mod entity;

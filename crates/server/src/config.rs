@@ -37,8 +37,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `DATABASE_URL`; default: SQLite at `<data_dir>/convene.db`.
     pub database_url: Option<Secret<String>>,
+    /// Where shared files are stored (`CONVENE_STORAGE`): a directory; default `<data_dir>/files`.
+    pub storage: Option<PathBuf>,
     /// The largest JSON request body, in bytes (`CONVENE_BODY_LIMIT`).
     pub body_limit: usize,
+    /// The largest uploaded file, in bytes (`CONVENE_UPLOAD_LIMIT`).
+    pub upload_limit: u64,
     /// Mark session cookies `Secure` (`CONVENE_SECURE_COOKIES`); set it when serving over TLS.
     pub secure_cookies: bool,
     /// How long shutdown waits for in-flight requests, in seconds.
@@ -51,7 +55,9 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            storage: None,
             body_limit: 1024 * 1024,
+            upload_limit: 100 * 1024 * 1024,
             secure_cookies: false,
             shutdown_grace_secs: 10,
         }
@@ -86,6 +92,13 @@ impl Config {
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// The directory shared files are stored in.
+    pub fn storage_dir(&self) -> PathBuf {
+        self.storage
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
     }
 
     /// The database URL in force: `DATABASE_URL`, or SQLite in the data directory.

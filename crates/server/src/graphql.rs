@@ -2,43 +2,135 @@
 
 use std::collections::HashMap;
 
+use async_graphql::ParseRequestError;
+use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use convene_domain::DomainError;
 use convene_graphql::{ErrorCode, RequestInfo, error_response, prepare_request};
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::auth::authenticate;
 use crate::server::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
+/// The most files one `sharePresentation` request may carry.
+const MAX_UPLOADS: usize = 1;
+
 pub(crate) async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    if !is_json(&headers) {
-        return (
+    let request = match media_type(&headers).as_deref() {
+        Some("application/json") => json_request(&state, body).await,
+        Some("multipart/form-data") => multipart_request(&state, &headers, body).await,
+        _ => Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "POST /graphql takes an application/json body",
+            "POST /graphql takes an application/json body, or multipart/form-data for uploads",
         )
-            .into_response();
-    }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(_) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                "the body is not a GraphQL request object",
-            )
-                .into_response();
-        }
+            .into_response()),
     };
-    execute(&state, &headers, request).await
+    match request {
+        Ok(request) => execute(&state, &headers, request).await,
+        Err(response) => response,
+    }
+}
+
+async fn json_request(state: &AppState, body: Body) -> Result<async_graphql::Request, Response> {
+    let bytes = axum::body::to_bytes(body, state.config.body_limit)
+        .await
+        .map_err(|_| {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            )
+                .into_response()
+        })?;
+    serde_json::from_slice(&bytes).map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            "the body is not a GraphQL request object",
+        )
+            .into_response()
+    })
+}
+
+/// A GraphQL multipart request (uploads). Browsers send multipart forms cross-site without a
+/// preflight, so one of the non-simple headers that force a preflight is required.
+async fn multipart_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<async_graphql::Request, Response> {
+    let preflighted = headers.get("x-convene-csrf").is_some_and(|v| v == "1")
+        || headers
+            .get("apollo-require-preflight")
+            .is_some_and(|v| v == "true");
+    if !preflighted {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "multipart requests need the header x-convene-csrf: 1 (or apollo-require-preflight: true)",
+        )
+            .into_response());
+    }
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let limit = state
+        .config
+        .upload_limit
+        .saturating_add(state.config.body_limit as u64);
+    let stream = limited(body, limit);
+    let options = MultipartOptions::default()
+        .max_file_size(usize::try_from(state.config.upload_limit).unwrap_or(usize::MAX))
+        .max_num_files(MAX_UPLOADS);
+    match async_graphql::http::receive_body(content_type, stream.into_async_read(), options).await {
+        Ok(request) => Ok(request),
+        Err(ParseRequestError::PayloadTooLarge) => Err(graphql_error(
+            headers,
+            "the file is larger than the upload limit",
+            ErrorCode::PayloadTooLarge,
+        )),
+        Err(ParseRequestError::Io(err)) if err.kind() == std::io::ErrorKind::FileTooLarge => {
+            Err(graphql_error(
+                headers,
+                "the request is larger than the upload limit",
+                ErrorCode::PayloadTooLarge,
+            ))
+        }
+        Err(err) => Err(graphql_error(
+            headers,
+            &format!("invalid multipart request: {err}"),
+            ErrorCode::BadUserInput,
+        )),
+    }
+}
+
+/// The body as a byte stream that fails once more than `limit` bytes arrive.
+fn limited(
+    body: Body,
+    limit: u64,
+) -> impl futures_util::TryStream<Ok = axum::body::Bytes, Error = std::io::Error> + Send {
+    let mut seen: u64 = 0;
+    body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen = seen.saturating_add(chunk.len() as u64);
+        if seen > limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "request too large",
+            ));
+        }
+        Ok(chunk)
+    })
+}
+
+fn graphql_error(headers: &HeaderMap, message: &str, code: ErrorCode) -> Response {
+    to_http(headers, error_response(message, code))
 }
 
 pub(crate) async fn get(
@@ -75,12 +167,13 @@ pub(crate) async fn get(
     execute(&state, &headers, request).await
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// The request's media type, lowercased, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        .map(|mime| mime.trim().to_ascii_lowercase())
 }
 
 /// Whether the operation a GET request would run is a mutation. A query that does not parse

@@ -1,5 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 
 use crate::server::AppState;
 
@@ -15,4 +17,15 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, &'stat
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready")
     }
+}
+
+/// Counters in the Prometheus text format.
+pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = format!(
+        "# HELP convene_sql_statements_total SQL statements sent to the database.\n\
+         # TYPE convene_sql_statements_total counter\n\
+         convene_sql_statements_total {}\n",
+        state.database.statements()
+    );
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

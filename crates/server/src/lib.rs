@@ -3,13 +3,14 @@
 
 mod auth;
 mod config;
+mod demo;
+mod files;
 mod graphql;
 mod health;
 mod passwords;
-// Used by the `/files/{id}` route, which is not written yet.
-#[allow(dead_code)]
 mod range;
 mod server;
 
 pub use config::{Config, ConfigError, Secret};
+pub use demo::{DemoReport, seed_demo};
 pub use server::{AppState, Server, init_tracing, open_database, shutdown_signal};

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use convene_graphql::{ConveneSchema, Services, build_schema};
-use convene_persistence::{Database, DatabaseKind};
+use convene_persistence::{Database, DatabaseKind, Files};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
@@ -18,13 +18,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::passwords::Argon2Hasher;
-use crate::{graphql, health};
+use crate::{files, graphql, health};
 
 /// Everything a handler needs, built once at start-up.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: ConveneSchema,
     pub services: Services,
+    /// The file store, for downloads (uploads go through `services.files`).
+    pub files: Files,
     pub database: Database,
     pub config: Arc<Config>,
 }
@@ -72,9 +74,14 @@ impl Server {
     /// Like [`Server::bind`], on an already opened and migrated database.
     pub async fn bind_with(config: Config, database: Database) -> anyhow::Result<Self> {
         let hasher = Arc::new(Argon2Hasher::new()?);
+        let files = Files::local(&config.storage_dir()).with_context(|| {
+            format!("opening file storage at {}", config.storage_dir().display())
+        })?;
         let services = Services {
             accounts: database.account_store(),
             groups: database.group_store(),
+            content: database.content_store(),
+            files: Arc::new(files.clone()),
             hasher,
             secure_cookies: config.secure_cookies,
         };
@@ -86,6 +93,7 @@ impl Server {
         let state = AppState {
             schema,
             services,
+            files,
             database,
             config: Arc::new(config),
         };
@@ -133,6 +141,8 @@ fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/files/{id}", get(files::download))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,6 +1,7 @@
 //! Mutations: one `input` argument, one `…Payload` result, `clientMutationId` echoed.
 
 mod accounts;
+mod content;
 mod groups;
 
 use std::str::FromStr;
@@ -13,7 +14,11 @@ use crate::error::{DomainResultExt, GqlResult};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutations, groups::GroupMutations);
+pub struct MutationRoot(
+    accounts::AccountMutations,
+    groups::GroupMutations,
+    content::ContentMutations,
+);
 
 /// Declares a payload type: `clientMutationId` plus the named fields.
 macro_rules! payload {

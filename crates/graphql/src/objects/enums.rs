@@ -1,5 +1,8 @@
 use async_graphql::Enum;
-use convene_domain::{JoinPolicy, MembershipState, ModerationAction, Role, Visibility};
+use convene_domain::{
+    JoinPolicy, MembershipState, ModerationAction, ReactionContent, Role, SubscriptionLevel,
+    ThreadOrder, Visibility,
+};
 
 /// Declares a GraphQL enum mirroring a domain enum, with conversions both ways.
 macro_rules! mirror_enum {
@@ -77,4 +80,19 @@ pub(crate) enum GroupMembershipFilter {
     All,
     /// Only groups where the viewer is an active member.
     Mine,
+}
+
+mirror_enum! {
+    /// A reaction to a post.
+    GqlReactionContent as "ReactionContent" <=> ReactionContent { ThumbsUp, Heart, Celebrate, Insightful, Question }
+}
+
+mirror_enum! {
+    /// How closely the viewer follows a thread.
+    GqlSubscriptionLevel as "SubscriptionLevel" <=> SubscriptionLevel { Watching, Tracking, Muted }
+}
+
+mirror_enum! {
+    /// How a group's threads are listed; pinned threads always come first.
+    GqlThreadOrder as "ThreadOrder" <=> ThreadOrder { LastActivity, Created }
 }

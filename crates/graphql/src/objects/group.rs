@@ -4,8 +4,10 @@ use convene_domain::policy::{self, Standing};
 use convene_domain::{DomainError, Group};
 use futures_util::FutureExt;
 
-use super::enums::{GqlJoinPolicy, GqlVisibility, MemberRole};
-use super::{LogEntryObject, MembershipObject, standing};
+use convene_domain::{ThreadKey, ThreadOrder};
+
+use super::enums::{GqlJoinPolicy, GqlThreadOrder, GqlVisibility, MemberRole};
+use super::{LogEntryObject, MembershipObject, PresentationObject, ThreadObject, standing};
 use crate::connection::{Conn, PageArgs, TotalCount, connection};
 use crate::context::Ctx;
 use crate::error::{DomainResultExt, GqlResult, gql};
@@ -147,6 +149,55 @@ impl GroupObject {
         )))
     }
 
+    /// Threads, pinned first, then by `order` (default: most recent activity first).
+    #[allow(clippy::too_many_arguments)]
+    async fn threads(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(default_with = "GqlThreadOrder::LastActivity")] order: GqlThreadOrder,
+    ) -> GqlResult<Option<Conn<ThreadObject, ThreadKey>>> {
+        self.require_read(ctx).await?;
+        let request = PageArgs::new(first, after, last, before).request_keyed::<ThreadKey>()?;
+        let order: ThreadOrder = order.into();
+        let store = ctx.services()?.content.clone();
+        let group = self.0.id;
+        let page = store.group_threads(group, order, &request).await.gql()?;
+        let total = TotalCount::new(move || {
+            let store = store.clone();
+            async move { store.count_group_threads(group).await }.boxed()
+        });
+        Ok(Some(connection(
+            page,
+            total,
+            |t| ThreadKey::of(t, order),
+            ThreadObject,
+        )))
+    }
+
+    /// Presentations shared in the group, oldest first.
+    async fn presentations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Option<Conn<PresentationObject>>> {
+        self.require_read(ctx).await?;
+        super::presentations(
+            ctx,
+            self.0.id,
+            None,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+        .map(Some)
+    }
+
     /// Every moderator action, oldest first; for those who may read the group.
     async fn moderation_log(
         &self,
@@ -178,6 +229,13 @@ impl GroupObject {
 }
 
 impl GroupObject {
+    async fn require_read(&self, ctx: &Context<'_>) -> GqlResult<()> {
+        require(
+            policy::can_read_group(self.standing(ctx).await?, self.0.visibility),
+            MEMBERS_ONLY,
+        )
+    }
+
     async fn standing(&self, ctx: &Context<'_>) -> GqlResult<Standing> {
         standing(ctx, self.0.id).await
     }

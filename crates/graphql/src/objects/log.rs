@@ -2,8 +2,8 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use convene_domain::ModerationLogEntry;
 
-use super::UserObject;
 use super::enums::GqlModerationAction;
+use super::{PostObject, ThreadObject, UserObject};
 use crate::error::GqlResult;
 
 /// One moderator action, kept after the membership it changed is gone.
@@ -26,6 +26,20 @@ impl LogEntryObject {
     async fn target_user(&self, ctx: &Context<'_>) -> GqlResult<Option<UserObject>> {
         match self.0.target_user_id {
             Some(id) => Ok(super::load_user(ctx, id).await?.map(UserObject)),
+            None => Ok(None),
+        }
+    }
+
+    async fn target_thread(&self, ctx: &Context<'_>) -> GqlResult<Option<ThreadObject>> {
+        match self.0.target_thread_id {
+            Some(id) => Ok(super::load_thread(ctx, id).await?.map(ThreadObject)),
+            None => Ok(None),
+        }
+    }
+
+    async fn target_post(&self, ctx: &Context<'_>) -> GqlResult<Option<PostObject>> {
+        match self.0.target_post_id {
+            Some(id) => Ok(super::load_post(ctx, id).await?.map(PostObject)),
             None => Ok(None),
         }
     }

@@ -5,25 +5,36 @@ mod group;
 mod log;
 mod membership;
 mod node;
+mod post;
+mod presentation;
 mod session;
+mod thread;
 mod user;
 
 use async_graphql::Context;
 use chrono::Utc;
-use convene_domain::ids::{GroupId, UserId};
-use convene_domain::policy::Standing;
-use convene_domain::{DomainError, Group, User};
+use convene_domain::ids::{GroupId, PostId, ThreadId, UserId};
+use convene_domain::policy::{self, Standing};
+use convene_domain::{DomainError, Group, Post, Thread, User};
+use futures_util::FutureExt;
 
-pub(crate) use enums::{GqlJoinPolicy, GqlVisibility, GroupMembershipFilter, MemberRole};
+pub(crate) use enums::{
+    GqlJoinPolicy, GqlReactionContent, GqlSubscriptionLevel, GqlVisibility, GroupMembershipFilter,
+    MemberRole,
+};
 pub(crate) use group::GroupObject;
 pub(crate) use log::LogEntryObject;
 pub(crate) use membership::MembershipObject;
 pub(crate) use node::{Node, resolve_node};
+pub(crate) use post::{PostObject, RevisionObject};
+pub(crate) use presentation::PresentationObject;
 pub(crate) use session::SessionObject;
+pub(crate) use thread::ThreadObject;
 pub(crate) use user::UserObject;
 
+use crate::connection::{Conn, PageArgs, TotalCount, connection};
 use crate::context::Ctx;
-use crate::error::{GqlResult, gql};
+use crate::error::{DomainResultExt, GqlResult, gql};
 use crate::loaders::load_err;
 
 /// The viewer's standing in a group, through the batched membership loader.
@@ -60,4 +71,60 @@ pub(crate) async fn require_user(ctx: &Context<'_>, id: UserId) -> GqlResult<Use
 
 pub(crate) async fn load_group(ctx: &Context<'_>, id: GroupId) -> GqlResult<Option<Group>> {
     ctx.loaders()?.groups.load_one(id).await.map_err(load_err)
+}
+
+/// A group every reference must resolve to (foreign keys guarantee it).
+pub(crate) async fn require_group(ctx: &Context<'_>, id: GroupId) -> GqlResult<GroupObject> {
+    load_group(ctx, id).await?.map(GroupObject).ok_or_else(|| {
+        gql(DomainError::Internal(format!(
+            "group {id} is referenced but missing"
+        )))
+    })
+}
+
+pub(crate) async fn load_thread(ctx: &Context<'_>, id: ThreadId) -> GqlResult<Option<Thread>> {
+    ctx.loaders()?.threads.load_one(id).await.map_err(load_err)
+}
+
+pub(crate) async fn load_post(ctx: &Context<'_>, id: PostId) -> GqlResult<Option<Post>> {
+    ctx.loaders()?.posts.load_one(id).await.map_err(load_err)
+}
+
+/// The group and the viewer's standing in it.
+pub(crate) async fn group_standing(ctx: &Context<'_>, id: GroupId) -> GqlResult<(Group, Standing)> {
+    let group = load_group(ctx, id).await?.ok_or_else(|| {
+        gql(DomainError::Internal(format!(
+            "group {id} is referenced but missing"
+        )))
+    })?;
+    let standing = standing(ctx, id).await?;
+    Ok((group, standing))
+}
+
+/// Whether the viewer may read the content of the group.
+pub(crate) async fn can_read(ctx: &Context<'_>, id: GroupId) -> GqlResult<bool> {
+    let (group, standing) = group_standing(ctx, id).await?;
+    Ok(policy::can_read_group(standing, group.visibility))
+}
+
+/// A group's (or one of its threads') presentations, oldest first.
+pub(crate) async fn presentations(
+    ctx: &Context<'_>,
+    group: GroupId,
+    thread: Option<ThreadId>,
+    args: PageArgs,
+) -> GqlResult<Conn<PresentationObject>> {
+    let request = args.request()?;
+    let store = ctx.services()?.content.clone();
+    let page = store.presentations(group, thread, &request).await.gql()?;
+    let total = TotalCount::new(move || {
+        let store = store.clone();
+        async move { store.count_presentations(group, thread).await }.boxed()
+    });
+    Ok(connection(
+        page,
+        total,
+        |p| p.id.as_uuid(),
+        PresentationObject,
+    ))
 }

@@ -3,7 +3,10 @@ use chrono::Utc;
 use convene_domain::policy::{self, Standing};
 use convene_domain::{DomainError, GlobalId};
 
-use super::{GroupObject, LogEntryObject, MembershipObject, SessionObject, UserObject, standing};
+use super::{
+    GroupObject, LogEntryObject, MembershipObject, PostObject, PresentationObject, RevisionObject,
+    SessionObject, ThreadObject, UserObject, can_read, standing,
+};
 use crate::context::Ctx;
 use crate::error::{DomainResultExt, GqlResult, gql};
 use crate::loaders::load_err;
@@ -17,6 +20,10 @@ pub(crate) enum Node {
     Membership(MembershipObject),
     ModerationLogEntry(LogEntryObject),
     Session(SessionObject),
+    Thread(ThreadObject),
+    Post(PostObject),
+    PostRevision(RevisionObject),
+    Presentation(PresentationObject),
 }
 
 fn not_found() -> async_graphql::Error {
@@ -66,14 +73,8 @@ pub(crate) async fn resolve_node(ctx: &Context<'_>, raw: &str) -> GqlResult<Node
                 .await
                 .map_err(load_err)?
                 .ok_or_else(not_found)?;
-            let group = super::load_group(ctx, entry.group_id)
-                .await?
-                .ok_or_else(not_found)?;
-            if policy::can_read_group(standing(ctx, group.id).await?, group.visibility) {
-                Ok(Node::ModerationLogEntry(LogEntryObject(entry)))
-            } else {
-                Err(not_found())
-            }
+            readable(ctx, entry.group_id).await?;
+            Ok(Node::ModerationLogEntry(LogEntryObject(entry)))
         }
         GlobalId::Session(id) => {
             let viewer = ctx.viewer()?;
@@ -91,11 +92,45 @@ pub(crate) async fn resolve_node(ctx: &Context<'_>, raw: &str) -> GqlResult<Node
                 is_current,
             }))
         }
-        GlobalId::Thread(_)
-        | GlobalId::Post(_)
-        | GlobalId::Revision(_)
-        | GlobalId::Presentation(_)
-        | GlobalId::Report(_)
-        | GlobalId::Notification(_) => Err(not_found()),
+        GlobalId::Thread(id) => {
+            let thread = super::load_thread(ctx, id).await?.ok_or_else(not_found)?;
+            readable(ctx, thread.group_id).await?;
+            Ok(Node::Thread(ThreadObject(thread)))
+        }
+        GlobalId::Post(id) => {
+            let post = super::load_post(ctx, id).await?.ok_or_else(not_found)?;
+            readable(ctx, post.group_id).await?;
+            Ok(Node::Post(PostObject(post)))
+        }
+        GlobalId::Revision(id) => {
+            let revision = loaders
+                .revisions
+                .load_one(id)
+                .await
+                .map_err(load_err)?
+                .ok_or_else(not_found)?;
+            readable(ctx, revision.group_id).await?;
+            Ok(Node::PostRevision(RevisionObject(revision)))
+        }
+        GlobalId::Presentation(id) => {
+            let presentation = loaders
+                .presentations
+                .load_one(id)
+                .await
+                .map_err(load_err)?
+                .ok_or_else(not_found)?;
+            readable(ctx, presentation.group_id).await?;
+            Ok(Node::Presentation(PresentationObject(presentation)))
+        }
+        GlobalId::Report(_) | GlobalId::Notification(_) => Err(not_found()),
+    }
+}
+
+/// Content of a group the viewer may not read answers like content that does not exist.
+async fn readable(ctx: &Context<'_>, group: convene_domain::ids::GroupId) -> GqlResult<()> {
+    if can_read(ctx, group).await? {
+        Ok(())
+    } else {
+        Err(not_found())
     }
 }

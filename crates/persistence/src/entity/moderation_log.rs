@@ -9,6 +9,8 @@ pub struct Model {
     pub actor_id: Uuid,
     pub action: String,
     pub target_user_id: Option<Uuid>,
+    pub target_thread_id: Option<Uuid>,
+    pub target_post_id: Option<Uuid>,
     pub reason: Option<String>,
     pub created_at: DateTimeUtc,
 }
