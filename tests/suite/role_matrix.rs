@@ -60,6 +60,29 @@ const GROUP_MATRIX: &[(&str, [&str; 9])] = &[
     ("setMemberRole",     [UNAUTH, MISSING,  MISSING,  FORBID,   MISSING, MISSING,  FORBID,   OK,       OK]),
 ];
 
+/// Content mutations, in the same group, against a thread started by the founder, a reply
+/// (with an earlier revision) and a presentation by another member.
+#[rustfmt::skip]
+const CONTENT_MATRIX: &[(&str, [&str; 9])] = &[
+    ("startThread",           [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("postReply",             [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("editPost",              [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("deletePost",            [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("redactRevision",        [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("pinThread",             [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("unpinThread",           [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("lockThread",            [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("unlockThread",          [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("markAnswer",            [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("unmarkAnswer",          [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+    ("addReaction",           [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("removeReaction",        [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("markThreadRead",        [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("setThreadSubscription", [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("sharePresentation",     [UNAUTH, MISSING, MISSING, OK,     MISSING, MISSING, OK, OK, OK]),
+    ("deletePresentation",    [UNAUTH, MISSING, MISSING, FORBID, MISSING, MISSING, OK, OK, OK]),
+];
+
 /// Account mutations do not depend on the group; the caller's standing must not change them.
 #[rustfmt::skip]
 const ACCOUNT_MATRIX: &[(&str, [&str; 9])] = &[
@@ -89,6 +112,17 @@ struct World {
     pending_target: String,
     member_target: String,
     invitation: String,
+    content: Option<Content>,
+}
+
+/// A thread started by the founder, with a reply (edited once) and a presentation by the
+/// member target.
+struct Content {
+    thread: String,
+    opening_post: String,
+    reply: String,
+    revision: String,
+    presentation: String,
 }
 
 async fn cast(server: &TestServer) -> Cast {
@@ -185,7 +219,7 @@ async fn ban(server: &TestServer, cast: &Cast, group: &str, user: &User) {
     membership_id(&body, "banMember");
 }
 
-async fn world(server: &TestServer, cast: &Cast, slug: &str) -> World {
+async fn world(server: &TestServer, cast: &Cast, slug: &str, with_content: bool) -> World {
     let group = server
         .create_group(&cast.founder, slug, "PRIVATE", "REQUEST")
         .await;
@@ -215,11 +249,92 @@ async fn world(server: &TestServer, cast: &Cast, slug: &str) -> World {
     .await;
     let invitation = membership_id(&invited, "inviteMember");
     ban(server, cast, &group, &cast.banned).await;
+    let content = match with_content {
+        true => Some(content(server, cast, &group).await),
+        false => None,
+    };
     World {
         group,
         pending_target,
         member_target,
         invitation,
+        content,
+    }
+}
+
+/// Runs a mutation that must succeed and returns the value at `path` in its data.
+async fn created(
+    server: &TestServer,
+    user: &User,
+    mutation: &str,
+    input: Value,
+    selection: &str,
+    path: &[&str],
+) -> String {
+    let body = mutate(server, Some(user), mutation, input, selection).await;
+    let mut value = &body["data"][mutation];
+    for key in path {
+        value = &value[*key];
+    }
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{mutation} failed: {body:#}"))
+        .to_owned()
+}
+
+async fn content(server: &TestServer, cast: &Cast, group: &str) -> Content {
+    let started = mutate(
+        server,
+        Some(&cast.founder),
+        "startThread",
+        json!({ "groupId": group, "title": "Referral pathways", "body": "What works for you?" }),
+        "thread { id } post { id }",
+    )
+    .await;
+    let thread = started["data"]["startThread"]["thread"]["id"]
+        .as_str()
+        .expect("thread")
+        .to_owned();
+    let opening_post = started["data"]["startThread"]["post"]["id"]
+        .as_str()
+        .expect("post")
+        .to_owned();
+    let reply = created(
+        server,
+        &cast.member,
+        "postReply",
+        json!({ "threadId": thread, "body": "Guardianship first." }),
+        "post { id }",
+        &["post", "id"],
+    )
+    .await;
+    let edited = mutate(
+        server,
+        Some(&cast.member),
+        "editPost",
+        json!({ "postId": reply, "body": "Guardianship first, always." }),
+        "post { revisions { nodes { id } } }",
+    )
+    .await;
+    let revision = edited["data"]["editPost"]["post"]["revisions"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("editPost failed: {edited:#}"))
+        .to_owned();
+    let presentation = created(
+        server,
+        &cast.member,
+        "sharePresentation",
+        json!({ "groupId": group, "title": "Slides", "recordingUrl": "https://example.org/r" }),
+        "presentation { id }",
+        &["presentation", "id"],
+    )
+    .await;
+    Content {
+        thread,
+        opening_post,
+        reply,
+        revision,
+        presentation,
     }
 }
 
@@ -233,6 +348,12 @@ async fn attempt(
     actor: Option<&User>,
 ) -> Value {
     let world = || world.unwrap_or_else(|| panic!("{mutation} needs a group"));
+    let content = || {
+        world()
+            .content
+            .as_ref()
+            .unwrap_or_else(|| panic!("{mutation} needs content"))
+    };
     let (input, selection) = match mutation {
         "createGroup" => (
             json!({ "slug": format!("new-{}", role_slug(role)), "name": "New", "visibility": "PUBLIC", "joinPolicy": "OPEN" }),
@@ -276,6 +397,48 @@ async fn attempt(
         "setMemberRole" => (
             json!({ "membershipId": world().member_target, "role": "MODERATOR" }),
             "membership { id }",
+        ),
+        "startThread" => (
+            json!({ "groupId": world().group, "title": "New", "body": "Hello" }),
+            "thread { id }",
+        ),
+        "postReply" => (
+            json!({ "threadId": content().thread, "body": "Reply" }),
+            "post { id }",
+        ),
+        "editPost" => (
+            json!({ "postId": content().reply, "body": "Changed" }),
+            "post { id }",
+        ),
+        "deletePost" => (json!({ "postId": content().reply }), "post { id }"),
+        "redactRevision" => (
+            json!({ "revisionId": content().revision }),
+            "revision { id }",
+        ),
+        "pinThread" | "unpinThread" | "lockThread" | "unlockThread" => {
+            (json!({ "threadId": content().thread }), "thread { id }")
+        }
+        "markAnswer" => (json!({ "postId": content().reply }), "thread { id }"),
+        "unmarkAnswer" => (json!({ "threadId": content().thread }), "thread { id }"),
+        "addReaction" | "removeReaction" => (
+            json!({ "subjectId": content().reply, "content": "HEART" }),
+            "post { id }",
+        ),
+        "markThreadRead" => (
+            json!({ "threadId": content().thread, "postId": content().opening_post }),
+            "thread { id }",
+        ),
+        "setThreadSubscription" => (
+            json!({ "threadId": content().thread, "level": "WATCHING" }),
+            "thread { id }",
+        ),
+        "sharePresentation" => (
+            json!({ "groupId": world().group, "title": "Recording", "recordingUrl": "https://example.org/x" }),
+            "presentation { id }",
+        ),
+        "deletePresentation" => (
+            json!({ "presentationId": content().presentation }),
+            "deletedId",
         ),
         "register" => (
             json!({
@@ -353,9 +516,12 @@ async fn cell(
     role: Role,
     expected: &str,
 ) -> Option<String> {
-    let world = match GROUP_MATRIX.iter().any(|(m, _)| *m == mutation) {
-        true => Some(world(server, cast, &format!("cell-{index}")).await),
-        false => None,
+    let in_group = |matrix: &[(&str, [&str; 9])]| matrix.iter().any(|(m, _)| *m == mutation);
+    let world = match (in_group(GROUP_MATRIX), in_group(CONTENT_MATRIX)) {
+        (false, false) => None,
+        (_, with_content) => {
+            Some(world(server, cast, &format!("cell-{index}"), with_content).await)
+        }
     };
     let actor = match role {
         Role::Anonymous => None,
@@ -387,14 +553,15 @@ async fn every_mutation_is_allowed_exactly_where_the_policy_says() {
         };
         // Group cells each have their own group, so they run concurrently. Account cells run
         // one at a time: `changePassword` ends the caller's other sessions.
-        let mut failures: Vec<String> = stream::iter(cells(GROUP_MATRIX).enumerate())
-            .map(|(index, (mutation, role, expected))| {
-                cell(&server, &cast, index, mutation, role, expected)
-            })
-            .buffer_unordered(4)
-            .filter_map(|failure| async move { failure })
-            .collect()
-            .await;
+        let mut failures: Vec<String> =
+            stream::iter(cells(GROUP_MATRIX).chain(cells(CONTENT_MATRIX)).enumerate())
+                .map(|(index, (mutation, role, expected))| {
+                    cell(&server, &cast, index, mutation, role, expected)
+                })
+                .buffer_unordered(4)
+                .filter_map(|failure| async move { failure })
+                .collect()
+                .await;
         for (mutation, role, expected) in cells(ACCOUNT_MATRIX) {
             failures.extend(cell(&server, &cast, 0, mutation, role, expected).await);
         }
@@ -404,6 +571,51 @@ async fn every_mutation_is_allowed_exactly_where_the_policy_says() {
             server.backend,
             failures.join("\n")
         );
+    })
+    .await;
+}
+
+/// In a PUBLIC group everyone reads, so those who may not write get `FORBIDDEN`, not
+/// `NOT_FOUND`; a banned member too.
+#[tokio::test]
+async fn public_groups_are_read_by_all_and_written_by_members() {
+    each_backend(|server| async move {
+        let owner = server.register("owner").await;
+        let outsider = server.register("outsider").await;
+        let banned = server.register("banned").await;
+        let group = server.create_group(&owner, "open-forum", "PUBLIC", "OPEN").await;
+        join(&server, &banned, &group, None).await;
+        let thread = created(
+            &server,
+            &owner,
+            "startThread",
+            json!({ "groupId": group, "title": "Welcome", "body": "Say hello" }),
+            "thread { id }",
+            &["thread", "id"],
+        )
+        .await;
+        let ban = mutate(&server, Some(&owner), "banMember", json!({ "groupId": group, "userId": banned.id }), "membership { id }").await;
+        membership_id(&ban, "banMember");
+
+        for user in [&outsider, &banned] {
+            let read = server
+                .gql(
+                    Some(&user.token),
+                    "query($id: ID!) { node(id: $id) { ... on Thread { title viewerCanReply posts { totalCount } } } }",
+                    json!({ "id": thread }),
+                )
+                .await;
+            assert_eq!(read["data"]["node"]["title"], "Welcome", "{read:#}");
+            assert_eq!(read["data"]["node"]["viewerCanReply"], false);
+            for (mutation, input) in [
+                ("startThread", json!({ "groupId": group, "title": "Mine", "body": "x" })),
+                ("postReply", json!({ "threadId": thread, "body": "x" })),
+                ("sharePresentation", json!({ "groupId": group, "title": "x", "recordingUrl": "https://example.org/x" })),
+            ] {
+                let body = mutate(&server, Some(user), mutation, input, "clientMutationId").await;
+                assert_eq!(error_code(&body), Some(FORBID), "{mutation} as {}: {body:#}", user.handle);
+            }
+        }
     })
     .await;
 }

@@ -64,9 +64,33 @@ pub(crate) struct RedactRevisionInput {
     client_mutation_id: Option<String>,
 }
 
-/// The input of `pinThread`, `unpinThread`, `lockThread` and `unlockThread`.
-#[derive(InputObject)]
-#[graphql(name = "ThreadFlagInput")]
+/// Declares one input type per thread-flag mutation (the convention is one `XInput` per
+/// mutation `x`), all carrying the thread.
+macro_rules! flag_inputs {
+    ($($name:ident),*) => {
+        $(
+            #[derive(InputObject)]
+            pub(crate) struct $name {
+                thread_id: ID,
+                client_mutation_id: Option<String>,
+            }
+
+            impl From<$name> for FlagInput {
+                fn from(input: $name) -> Self {
+                    FlagInput { thread_id: input.thread_id, client_mutation_id: input.client_mutation_id }
+                }
+            }
+        )*
+    };
+}
+
+flag_inputs!(
+    PinThreadInput,
+    UnpinThreadInput,
+    LockThreadInput,
+    UnlockThreadInput
+);
+
 pub(crate) struct FlagInput {
     thread_id: ID,
     client_mutation_id: Option<String>,
@@ -84,9 +108,16 @@ pub(crate) struct UnmarkAnswerInput {
     client_mutation_id: Option<String>,
 }
 
-/// The input of `addReaction` and `removeReaction`.
 #[derive(InputObject)]
-pub(crate) struct ReactionInput {
+pub(crate) struct AddReactionInput {
+    /// The post reacted to.
+    subject_id: ID,
+    content: GqlReactionContent,
+    client_mutation_id: Option<String>,
+}
+
+#[derive(InputObject)]
+pub(crate) struct RemoveReactionInput {
     /// The post reacted to.
     subject_id: ID,
     content: GqlReactionContent,
@@ -141,20 +172,26 @@ payload!(DeletePostPayload { post: PostObject });
 payload!(RedactRevisionPayload {
     revision: RevisionObject
 });
-payload!(
-    /// The payload of `pinThread`, `unpinThread`, `lockThread` and `unlockThread`.
-    ThreadFlagPayload { thread: ThreadObject }
-);
+payload!(PinThreadPayload {
+    thread: ThreadObject
+});
+payload!(UnpinThreadPayload {
+    thread: ThreadObject
+});
+payload!(LockThreadPayload {
+    thread: ThreadObject
+});
+payload!(UnlockThreadPayload {
+    thread: ThreadObject
+});
 payload!(MarkAnswerPayload {
     thread: ThreadObject
 });
 payload!(UnmarkAnswerPayload {
     thread: ThreadObject
 });
-payload!(
-    /// The payload of `addReaction` and `removeReaction`.
-    ReactionPayload { post: PostObject }
-);
+payload!(AddReactionPayload { post: PostObject });
+payload!(RemoveReactionPayload { post: PostObject });
 payload!(MarkThreadReadPayload {
     thread: ThreadObject
 });
@@ -193,11 +230,12 @@ fn reason(raw: Option<&str>) -> GqlResult<Option<Reason>> {
     parse_opt(raw, Reason::parse)
 }
 
+/// Sets a thread flag; returns the echoed `clientMutationId` and the thread.
 async fn flag(
     ctx: &Context<'_>,
     input: FlagInput,
     flag: ThreadFlag,
-) -> GqlResult<ThreadFlagPayload> {
+) -> GqlResult<(Option<String>, ThreadObject)> {
     let actor = actor(ctx)?;
     let thread = ctx
         .services()?
@@ -205,30 +243,24 @@ async fn flag(
         .flag_thread(actor, parse_id(&input.thread_id)?, flag, Utc::now())
         .await
         .gql()?;
-    Ok(ThreadFlagPayload {
-        client_mutation_id: input.client_mutation_id,
-        thread: ThreadObject(thread),
-    })
+    Ok((input.client_mutation_id, ThreadObject(thread)))
 }
 
-async fn react(ctx: &Context<'_>, input: ReactionInput, add: bool) -> GqlResult<ReactionPayload> {
+/// Adds or removes the viewer's reaction; returns the post.
+async fn react(
+    ctx: &Context<'_>,
+    subject: &ID,
+    content: GqlReactionContent,
+    add: bool,
+) -> GqlResult<PostObject> {
     let actor = actor(ctx)?;
     let post = ctx
         .services()?
         .content
-        .react(
-            actor,
-            parse_id(&input.subject_id)?,
-            input.content.into(),
-            add,
-            Utc::now(),
-        )
+        .react(actor, parse_id(subject)?, content.into(), add, Utc::now())
         .await
         .gql()?;
-    Ok(ReactionPayload {
-        client_mutation_id: input.client_mutation_id,
-        post: PostObject(post),
-    })
+    Ok(PostObject(post))
 }
 
 #[Object]
@@ -347,34 +379,50 @@ impl ContentMutations {
     async fn pin_thread(
         &self,
         ctx: &Context<'_>,
-        input: FlagInput,
-    ) -> GqlResult<ThreadFlagPayload> {
-        flag(ctx, input, ThreadFlag::Pin).await
+        input: PinThreadInput,
+    ) -> GqlResult<PinThreadPayload> {
+        let (client_mutation_id, thread) = flag(ctx, input.into(), ThreadFlag::Pin).await?;
+        Ok(PinThreadPayload {
+            client_mutation_id,
+            thread,
+        })
     }
 
     async fn unpin_thread(
         &self,
         ctx: &Context<'_>,
-        input: FlagInput,
-    ) -> GqlResult<ThreadFlagPayload> {
-        flag(ctx, input, ThreadFlag::Unpin).await
+        input: UnpinThreadInput,
+    ) -> GqlResult<UnpinThreadPayload> {
+        let (client_mutation_id, thread) = flag(ctx, input.into(), ThreadFlag::Unpin).await?;
+        Ok(UnpinThreadPayload {
+            client_mutation_id,
+            thread,
+        })
     }
 
     /// Locks a thread: only moderators may reply.
     async fn lock_thread(
         &self,
         ctx: &Context<'_>,
-        input: FlagInput,
-    ) -> GqlResult<ThreadFlagPayload> {
-        flag(ctx, input, ThreadFlag::Lock).await
+        input: LockThreadInput,
+    ) -> GqlResult<LockThreadPayload> {
+        let (client_mutation_id, thread) = flag(ctx, input.into(), ThreadFlag::Lock).await?;
+        Ok(LockThreadPayload {
+            client_mutation_id,
+            thread,
+        })
     }
 
     async fn unlock_thread(
         &self,
         ctx: &Context<'_>,
-        input: FlagInput,
-    ) -> GqlResult<ThreadFlagPayload> {
-        flag(ctx, input, ThreadFlag::Unlock).await
+        input: UnlockThreadInput,
+    ) -> GqlResult<UnlockThreadPayload> {
+        let (client_mutation_id, thread) = flag(ctx, input.into(), ThreadFlag::Unlock).await?;
+        Ok(UnlockThreadPayload {
+            client_mutation_id,
+            thread,
+        })
     }
 
     /// Marks a post as its thread's answer (the thread's author or a moderator).
@@ -417,17 +465,23 @@ impl ContentMutations {
     async fn add_reaction(
         &self,
         ctx: &Context<'_>,
-        input: ReactionInput,
-    ) -> GqlResult<ReactionPayload> {
-        react(ctx, input, true).await
+        input: AddReactionInput,
+    ) -> GqlResult<AddReactionPayload> {
+        Ok(AddReactionPayload {
+            post: react(ctx, &input.subject_id, input.content, true).await?,
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
     async fn remove_reaction(
         &self,
         ctx: &Context<'_>,
-        input: ReactionInput,
-    ) -> GqlResult<ReactionPayload> {
-        react(ctx, input, false).await
+        input: RemoveReactionInput,
+    ) -> GqlResult<RemoveReactionPayload> {
+        Ok(RemoveReactionPayload {
+            post: react(ctx, &input.subject_id, input.content, false).await?,
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
     /// Records how far the viewer has read a thread (`Thread.unreadCount`).
