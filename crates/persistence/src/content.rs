@@ -734,11 +734,7 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         let page = Page::from_scan(rows, page);
-        Ok(Page {
-            items: convert::all(page.items, convert::thread)?,
-            has_next: page.has_next,
-            has_previous: page.has_previous,
-        })
+        page.try_map(convert::thread)
     }
 
     async fn count_group_threads(&self, group: GroupId) -> DomainResult<u64> {
@@ -925,11 +921,7 @@ impl ContentStore for SqlContentStore {
         let rows = keyset_page(select, presentation::Column::Id, page, self.db.conn())
             .await
             .dom()?;
-        Ok(Page {
-            items: convert::all(rows.items, convert::presentation)?,
-            has_next: rows.has_next,
-            has_previous: rows.has_previous,
-        })
+        rows.try_map(convert::presentation)
     }
 
     async fn count_presentations(

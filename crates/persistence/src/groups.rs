@@ -326,11 +326,7 @@ impl GroupStore for SqlGroupStore {
         let rows = keyset_page(select, group::Column::Id, page, self.db.conn())
             .await
             .dom()?;
-        Ok(Page {
-            items: convert::all(rows.items, convert::group)?,
-            has_next: rows.has_next,
-            has_previous: rows.has_previous,
-        })
+        rows.try_map(convert::group)
     }
 
     async fn count_groups(&self, viewer: Option<Actor>, filter: &GroupFilter) -> DomainResult<u64> {
@@ -425,11 +421,7 @@ impl GroupStore for SqlGroupStore {
         let rows = keyset_page(select, moderation_log::Column::Id, page, self.db.conn())
             .await
             .dom()?;
-        Ok(Page {
-            items: convert::all(rows.items, convert::log_entry)?,
-            has_next: rows.has_next,
-            has_previous: rows.has_previous,
-        })
+        rows.try_map(convert::log_entry)
     }
 
     async fn count_log(&self, group: GroupId) -> DomainResult<u64> {
@@ -478,9 +470,5 @@ async fn memberships_page(
     let rows = keyset_page(select, member::Column::Id, page, db.conn())
         .await
         .dom()?;
-    Ok(Page {
-        items: convert::all(rows.items, convert::membership)?,
-        has_next: rows.has_next,
-        has_previous: rows.has_previous,
-    })
+    rows.try_map(convert::membership)
 }
