@@ -117,17 +117,17 @@ async fn update_post(db: &impl ConnectionTrait, post: &Post) -> DomainResult<()>
     Ok(())
 }
 
-/// The resource an idempotency key produced within the window.
+/// The resource an idempotency key produced after `since`.
 async fn remembered(
     db: &impl ConnectionTrait,
     key: Option<&IdempotencyKey>,
-    now: DateTime<Utc>,
+    since: DateTime<Utc>,
 ) -> DomainResult<Option<Uuid>> {
     let Some(key) = key else {
         return Ok(None);
     };
     let row = idempotency_key::Entity::find_by_id((key.scope.clone(), key.key.clone()))
-        .filter(idempotency_key::Column::CreatedAt.gt(now - IDEMPOTENCY_WINDOW))
+        .filter(idempotency_key::Column::CreatedAt.gt(since))
         .one(db)
         .await
         .dom()?;
@@ -202,7 +202,7 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<(Thread, Post)> {
         let write = self.db.begin_write().await.dom()?;
         let tx = &write.tx;
-        if let Some(id) = remembered(tx, idempotency, now).await? {
+        if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
             let thread = find_thread(tx, thread::Entity::find_by_id(id)).await?;
             let opening = find_post(
                 tx,
@@ -240,7 +240,7 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<Post> {
         let write = self.db.begin_write().await.dom()?;
         let tx = &write.tx;
-        if let Some(id) = remembered(tx, idempotency, now).await? {
+        if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
             return find_post(tx, post::Entity::find_by_id(id)).await;
         }
         let thread = find_thread(
@@ -594,7 +594,7 @@ impl ContentStore for SqlContentStore {
         since: DateTime<Utc>,
     ) -> DomainResult<Option<Presentation>> {
         let db = self.db.conn();
-        let Some(id) = remembered(db, Some(key), since + IDEMPOTENCY_WINDOW).await? else {
+        let Some(id) = remembered(db, Some(key), since).await? else {
             return Ok(None);
         };
         presentation::Entity::find_by_id(id)
