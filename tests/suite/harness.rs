@@ -5,6 +5,7 @@
 //! too, each time in a database of its own. With `CI=true` PostgreSQL is required.
 
 use std::future::Future;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use convene_server::{Config, Secret, Server};
@@ -38,8 +39,18 @@ where
     F: Fn(TestServer) -> Fut,
     Fut: Future<Output = ()>,
 {
+    each_backend_with(|_| {}, test).await;
+}
+
+/// Like [`each_backend`], on servers whose configuration `tweak` adjusts.
+pub async fn each_backend_with<T, F, Fut>(tweak: T, test: F)
+where
+    T: Fn(&mut Config),
+    F: Fn(TestServer) -> Fut,
+    Fut: Future<Output = ()>,
+{
     for backend in backends() {
-        let server = TestServer::start(backend).await;
+        let server = TestServer::start_with(backend, &tweak).await;
         let cleanup = server.cleanup_handle();
         test(server).await;
         cleanup.finish().await;
@@ -71,7 +82,8 @@ impl Cleanup {
 }
 
 impl TestServer {
-    pub async fn start(backend: Backend) -> Self {
+    /// Starts a server on a fresh database, its configuration adjusted by `tweak`.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => format!(
@@ -80,12 +92,13 @@ impl TestServer {
             ),
             Backend::Postgres => create_database().await,
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: dir.path().to_path_buf(),
             database_url: Some(Secret::new(database_url.clone())),
             ..Config::default()
         };
+        tweak(&mut config);
         let server = Server::bind(config).await.expect("server starts");
         let addr = server.local_addr().expect("bound");
         let (tx, rx) = oneshot::channel::<()>();
@@ -106,6 +119,11 @@ impl TestServer {
             task: Some(task),
             _dir: dir,
         }
+    }
+
+    /// The server's data directory (shared files go to its `files` directory).
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
     }
 
     fn cleanup_handle(&self) -> Cleanup {

@@ -7,10 +7,12 @@
 mod harness;
 
 mod accounts;
+mod canary;
 mod contract;
 mod http;
 mod input;
 mod membership;
+mod presentations;
 mod role_matrix;
 mod smoke;
 mod visibility;

@@ -19,7 +19,8 @@ use crate::server::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-/// The most files one `sharePresentation` request may carry.
+/// The most files one `sharePresentation` request may carry, counted in bytes: a multipart
+/// request may hold this many times the upload limit, plus the JSON body limit.
 const MAX_UPLOADS: usize = 1;
 
 pub(crate) async fn post(
@@ -80,14 +81,17 @@ async fn multipart_request(
             .into_response());
     }
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    // The whole request is capped here: async-graphql's `max_num_files` would cap it at
+    // `max_file_size × max_num_files`, leaving no room for the operations and map parts, so
+    // that a file at the limit would be refused.
     let limit = state
         .config
         .upload_limit
+        .saturating_mul(MAX_UPLOADS as u64)
         .saturating_add(state.config.body_limit as u64);
     let stream = limited(body, limit);
     let options = MultipartOptions::default()
-        .max_file_size(usize::try_from(state.config.upload_limit).unwrap_or(usize::MAX))
-        .max_num_files(MAX_UPLOADS);
+        .max_file_size(usize::try_from(state.config.upload_limit).unwrap_or(usize::MAX));
     match async_graphql::http::receive_body(content_type, stream.into_async_read(), options).await {
         Ok(request) => Ok(request),
         Err(ParseRequestError::PayloadTooLarge) => Err(graphql_error(
@@ -95,13 +99,11 @@ async fn multipart_request(
             "the file is larger than the upload limit",
             ErrorCode::PayloadTooLarge,
         )),
-        Err(ParseRequestError::Io(err)) if err.kind() == std::io::ErrorKind::FileTooLarge => {
-            Err(graphql_error(
-                headers,
-                "the request is larger than the upload limit",
-                ErrorCode::PayloadTooLarge,
-            ))
-        }
+        Err(err) if cut_off(&err) => Err(graphql_error(
+            headers,
+            "the request is larger than the upload limit",
+            ErrorCode::PayloadTooLarge,
+        )),
         Err(err) => Err(graphql_error(
             headers,
             &format!("invalid multipart request: {err}"),
@@ -127,6 +129,26 @@ fn limited(
         }
         Ok(chunk)
     })
+}
+
+/// Whether parsing failed because [`limited`] cut the body off (the multipart parser reports
+/// it as a failed read, with the I/O error as its source).
+fn cut_off(err: &ParseRequestError) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = match err {
+        ParseRequestError::Io(err) => Some(err),
+        ParseRequestError::InvalidMultipart(err) => Some(err),
+        _ => None,
+    };
+    while let Some(err) = source {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|err| err.kind() == std::io::ErrorKind::FileTooLarge)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 fn graphql_error(headers: &HeaderMap, message: &str, code: ErrorCode) -> Response {
