@@ -13,4 +13,5 @@ mod input;
 mod membership;
 mod role_matrix;
 mod smoke;
+mod threads;
 mod visibility;
