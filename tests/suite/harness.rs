@@ -214,6 +214,24 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// The `convene_sql_statements_total` counter that `GET /metrics` reports.
+    pub async fn metrics_statements(&self) -> u64 {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("metrics request sent");
+        assert_eq!(response.status(), 200, "/metrics answers 200");
+        let text = response.text().await.expect("metrics body");
+        text.lines()
+            .find_map(|line| line.strip_prefix("convene_sql_statements_total "))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no convene_sql_statements_total in /metrics: {text}"))
+    }
+}
+
+impl TestServer {
     /// Makes a registered user a site admin through the real `convene create-admin` command.
     pub async fn make_admin(&self, handle: &str) {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_convene"));

@@ -15,4 +15,5 @@ mod membership;
 mod presentations;
 mod role_matrix;
 mod smoke;
+mod threads;
 mod visibility;

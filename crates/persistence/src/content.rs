@@ -13,8 +13,8 @@ use convene_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, Statement,
 };
 use uuid::Uuid;
 
@@ -117,6 +117,27 @@ async fn update_post(db: &impl ConnectionTrait, post: &Post) -> DomainResult<()>
     Ok(())
 }
 
+/// Makes requests that carry the same idempotency key wait for one another until the
+/// transaction ends, so that a retry sent while the first request is still in flight finds its
+/// result instead of writing a second one. PostgreSQL: a transaction-level advisory lock on the
+/// key; SQLite writers are serialized already.
+async fn lock_key(db: &impl ConnectionTrait, key: Option<&IdempotencyKey>) -> DomainResult<()> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        [format!("{}\n{}", key.scope, key.key).into()],
+    ))
+    .await
+    .dom()?;
+    Ok(())
+}
+
 /// The resource an idempotency key produced after `since`.
 async fn remembered(
     db: &impl ConnectionTrait,
@@ -202,6 +223,7 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<(Thread, Post)> {
         let write = self.db.begin_write().await.dom()?;
         let tx = &write.tx;
+        lock_key(tx, idempotency).await?;
         if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
             let thread = find_thread(tx, thread::Entity::find_by_id(id)).await?;
             let opening = find_post(
@@ -240,6 +262,7 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<Post> {
         let write = self.db.begin_write().await.dom()?;
         let tx = &write.tx;
+        lock_key(tx, idempotency).await?;
         if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
             return find_post(tx, post::Entity::find_by_id(id)).await;
         }
