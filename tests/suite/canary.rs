@@ -310,7 +310,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
     server
         .ok(
             Some(&owner.token),
-            "mutation($input: ThreadFlagInput!) { pinThread(input: $input) { thread { isPinned } } }",
+            "mutation($input: PinThreadInput!) { pinThread(input: $input) { thread { isPinned } } }",
             json!({ "input": { "threadId": thread } }),
         )
         .await;

@@ -60,27 +60,6 @@ async fn community(server: &TestServer) -> Community {
     }
 }
 
-/// Like [`mutate`], for mutations that share an input type (`ReactionInput`,
-/// `ThreadFlagInput`).
-async fn mutate_typed(
-    server: &TestServer,
-    user: Option<&User>,
-    name: &str,
-    input_type: &str,
-    input: Value,
-    selection: &str,
-) -> Value {
-    server
-        .gql(
-            user.map(|u| u.token.as_str()),
-            &format!(
-                "mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} }} }}"
-            ),
-            json!({ "input": input }),
-        )
-        .await
-}
-
 /// The payload of a mutation that must have succeeded.
 #[track_caller]
 fn payload<'a>(body: &'a Value, mutation: &str) -> &'a Value {
@@ -548,11 +527,10 @@ async fn react(
     post: &str,
     content: &str,
 ) -> Value {
-    mutate_typed(
+    mutate(
         server,
         user,
         if add { "addReaction" } else { "removeReaction" },
-        "ReactionInput",
         json!({ "subjectId": post, "content": content }),
         "post { id reactionGroups { content count viewerHasReacted } }",
     )
@@ -973,11 +951,10 @@ async fn a_deleted_post_keeps_its_place_without_its_body() {
 }
 
 async fn flag(server: &TestServer, user: &User, mutation: &str, thread: &str) -> Value {
-    mutate_typed(
+    mutate(
         server,
         Some(user),
         mutation,
-        "ThreadFlagInput",
         json!({ "threadId": thread }),
         "thread { id isLocked isPinned }",
     )

@@ -358,6 +358,9 @@ pub trait ContentStore: Send + Sync {
     ) -> DomainResult<Option<Presentation>>;
 
     /// Stores a presentation (its file already in the file store), re-checking permission.
+    /// With `idempotency`, a key used within the last 24 hours (also by a request still in
+    /// flight) returns the presentation it created, writing nothing: the caller then removes
+    /// the file it stored.
     #[allow(clippy::too_many_arguments)]
     async fn share_presentation(
         &self,

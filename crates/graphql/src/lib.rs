@@ -39,6 +39,7 @@ pub fn build_schema(services: Services) -> ConveneSchema {
     Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .data(services)
         .extension(error::ErrorCodes)
+        .extension(loaders::FreshAfterMutations)
         .finish()
 }
 

@@ -4,7 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
+use async_graphql::{ServerResult, Value};
 use convene_domain::ids::{
     GroupId, LogEntryId, MembershipId, PostId, PresentationId, RevisionId, ThreadId, UserId,
 };
@@ -172,22 +176,23 @@ impl Loader<GroupId> for MemberCountLoader {
     }
 }
 
-/// The loaders of one request. They batch and do not cache, so a mutation's payload never
-/// shows what an earlier field of the same request read before the change.
+/// The loaders of one request. They batch, and cache for the request, so that a page can
+/// prefetch what its items refer to; [`FreshAfterMutations`] empties the caches before each
+/// mutation, so that a payload never shows what was read before the change.
 pub(crate) struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub groups: DataLoader<GroupLoader>,
-    pub memberships: DataLoader<MembershipLoader>,
-    pub log_entries: DataLoader<LogEntryLoader>,
-    pub viewer_memberships: DataLoader<ViewerMembershipLoader>,
-    pub member_counts: DataLoader<MemberCountLoader>,
-    pub threads: DataLoader<ThreadLoader>,
-    pub posts: DataLoader<PostLoader>,
-    pub revisions: DataLoader<RevisionLoader>,
-    pub presentations: DataLoader<PresentationLoader>,
-    pub reaction_groups: DataLoader<ReactionGroupsLoader>,
-    pub unread_counts: DataLoader<UnreadCountLoader>,
-    pub subscriptions: DataLoader<SubscriptionLoader>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub groups: DataLoader<GroupLoader, HashMapCache>,
+    pub memberships: DataLoader<MembershipLoader, HashMapCache>,
+    pub log_entries: DataLoader<LogEntryLoader, HashMapCache>,
+    pub viewer_memberships: DataLoader<ViewerMembershipLoader, HashMapCache>,
+    pub member_counts: DataLoader<MemberCountLoader, HashMapCache>,
+    pub threads: DataLoader<ThreadLoader, HashMapCache>,
+    pub posts: DataLoader<PostLoader, HashMapCache>,
+    pub revisions: DataLoader<RevisionLoader, HashMapCache>,
+    pub presentations: DataLoader<PresentationLoader, HashMapCache>,
+    pub reaction_groups: DataLoader<ReactionGroupsLoader, HashMapCache>,
+    pub unread_counts: DataLoader<UnreadCountLoader, HashMapCache>,
+    pub subscriptions: DataLoader<SubscriptionLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -195,47 +200,81 @@ impl Loaders {
         let viewer_id = viewer.user.as_ref().map(|u| u.id);
         let content = &services.content;
         Self {
-            threads: DataLoader::new(ThreadLoader(content.clone()), tokio::spawn),
-            posts: DataLoader::new(PostLoader(content.clone()), tokio::spawn),
-            revisions: DataLoader::new(RevisionLoader(content.clone()), tokio::spawn),
-            presentations: DataLoader::new(PresentationLoader(content.clone()), tokio::spawn),
-            reaction_groups: DataLoader::new(
-                ReactionGroupsLoader {
-                    store: content.clone(),
-                    viewer: viewer_id,
-                },
-                tokio::spawn,
-            ),
-            unread_counts: DataLoader::new(
-                UnreadCountLoader {
-                    store: content.clone(),
-                    viewer: viewer_id,
-                },
-                tokio::spawn,
-            ),
-            subscriptions: DataLoader::new(
-                SubscriptionLoader {
-                    store: content.clone(),
-                    viewer: viewer_id,
-                },
-                tokio::spawn,
-            ),
-            users: DataLoader::new(UserLoader(services.accounts.clone()), tokio::spawn),
-            groups: DataLoader::new(GroupLoader(services.groups.clone()), tokio::spawn),
-            memberships: DataLoader::new(MembershipLoader(services.groups.clone()), tokio::spawn),
-            log_entries: DataLoader::new(LogEntryLoader(services.groups.clone()), tokio::spawn),
-            viewer_memberships: DataLoader::new(
-                ViewerMembershipLoader {
-                    store: services.groups.clone(),
-                    viewer: viewer_id,
-                },
-                tokio::spawn,
-            ),
-            member_counts: DataLoader::new(
-                MemberCountLoader(services.groups.clone()),
-                tokio::spawn,
-            ),
+            threads: cached(ThreadLoader(content.clone())),
+            posts: cached(PostLoader(content.clone())),
+            revisions: cached(RevisionLoader(content.clone())),
+            presentations: cached(PresentationLoader(content.clone())),
+            reaction_groups: cached(ReactionGroupsLoader {
+                store: content.clone(),
+                viewer: viewer_id,
+            }),
+            unread_counts: cached(UnreadCountLoader {
+                store: content.clone(),
+                viewer: viewer_id,
+            }),
+            subscriptions: cached(SubscriptionLoader {
+                store: content.clone(),
+                viewer: viewer_id,
+            }),
+            users: cached(UserLoader(services.accounts.clone())),
+            groups: cached(GroupLoader(services.groups.clone())),
+            memberships: cached(MembershipLoader(services.groups.clone())),
+            log_entries: cached(LogEntryLoader(services.groups.clone())),
+            viewer_memberships: cached(ViewerMembershipLoader {
+                store: services.groups.clone(),
+                viewer: viewer_id,
+            }),
+            member_counts: cached(MemberCountLoader(services.groups.clone())),
         }
+    }
+}
+
+fn cached<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, HashMapCache> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+}
+
+impl Loaders {
+    /// Forgets everything loaded so far.
+    fn clear(&self) {
+        self.users.clear::<UserId>();
+        self.groups.clear::<GroupId>();
+        self.memberships.clear::<MembershipId>();
+        self.log_entries.clear::<LogEntryId>();
+        self.viewer_memberships.clear::<GroupId>();
+        self.member_counts.clear::<GroupId>();
+        self.threads.clear::<ThreadId>();
+        self.posts.clear::<PostId>();
+        self.revisions.clear::<RevisionId>();
+        self.presentations.clear::<PresentationId>();
+        self.reaction_groups.clear::<PostId>();
+        self.unread_counts.clear::<ThreadId>();
+        self.subscriptions.clear::<ThreadId>();
+    }
+}
+
+/// Empties the request's loader caches before each mutation field runs.
+pub(crate) struct FreshAfterMutations;
+
+impl ExtensionFactory for FreshAfterMutations {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(FreshAfterMutations)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for FreshAfterMutations {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if info.parent_type == "Mutation" {
+            if let Some(loaders) = ctx.data_opt::<Loaders>() {
+                loaders.clear();
+            }
+        }
+        next.run(ctx, info).await
     }
 }
 

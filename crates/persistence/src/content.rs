@@ -641,6 +641,16 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<Presentation> {
         let write = self.db.begin_write().await.dom()?;
         let tx = &write.tx;
+        lock_key(tx, idempotency).await?;
+        if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
+            return presentation::Entity::find_by_id(id)
+                .one(tx)
+                .await
+                .dom()?
+                .map(convert::presentation)
+                .transpose()?
+                .ok_or(DomainError::NotFound);
+        }
         let (group, standing) = standing_in(tx, actor, group_id, now).await?;
         let scope = scope(now, actor, standing, &group);
         scope.require_read()?;

@@ -592,20 +592,22 @@ impl ContentMutations {
             .content
             .share_presentation(actor, group, thread, new, file, key.as_ref(), now)
             .await;
-        match shared {
-            Ok(presentation) => Ok(SharePresentationPayload {
-                client_mutation_id: input.client_mutation_id,
-                presentation: PresentationObject(presentation),
-            }),
-            Err(err) => {
-                if let Some(stored) = stored_key {
-                    if let Err(cleanup) = services.files.delete(&stored).await {
-                        tracing::error!(error = %cleanup, "removing the file of a presentation that was not stored");
-                    }
-                }
-                Err(gql(err))
+        let unused_file = match &shared {
+            // A concurrent retry stored the presentation first: this request's file is unused.
+            Ok(presentation) => {
+                stored_key.filter(|key| presentation.file.as_ref().map(|f| &f.key) != Some(key))
+            }
+            Err(_) => stored_key,
+        };
+        if let Some(key) = unused_file {
+            if let Err(cleanup) = services.files.delete(&key).await {
+                tracing::error!(error = %cleanup, "removing the file of a presentation that was not stored");
             }
         }
+        Ok(SharePresentationPayload {
+            client_mutation_id: input.client_mutation_id,
+            presentation: PresentationObject(shared.gql()?),
+        })
     }
 
     /// Deletes a presentation and its file (the uploader or a moderator).

@@ -78,6 +78,7 @@ impl ThreadObject {
             .thread_posts(self.0.id, &request)
             .await
             .gql()?;
+        prefetch(ctx, &page.items).await?;
         let total = self.0.reply_count + 1;
         let total = TotalCount::new(move || async move { Ok(total) }.boxed());
         Ok(connection(page, total, |p| p.id.as_uuid(), PostObject))
@@ -141,4 +142,37 @@ impl ThreadObject {
         let (_, standing) = group_standing(ctx, self.0.group_id).await?;
         Ok(policy::can_moderate(standing))
     }
+}
+
+/// Loads, in one batch each, what the page's posts refer to and the query asks for, so that a
+/// page costs the same number of statements whatever its size.
+async fn prefetch(ctx: &Context<'_>, posts: &[convene_domain::Post]) -> GqlResult<()> {
+    let look = ctx.look_ahead();
+    let asks = |field: &str| {
+        look.field("nodes").field(field).exists()
+            || look.field("edges").field("node").field(field).exists()
+    };
+    let loaders = ctx.loaders()?;
+    if asks("author") {
+        loaders
+            .users
+            .load_many(posts.iter().map(|p| p.author_id))
+            .await
+            .map_err(load_err)?;
+    }
+    if asks("reactionGroups") {
+        loaders
+            .reaction_groups
+            .load_many(posts.iter().map(|p| p.id))
+            .await
+            .map_err(load_err)?;
+    }
+    if asks("replyTo") {
+        loaders
+            .posts
+            .load_many(posts.iter().filter_map(|p| p.reply_to))
+            .await
+            .map_err(load_err)?;
+    }
+    Ok(())
 }
