@@ -65,8 +65,7 @@ impl Scope<'_> {
         what: &'static str,
     ) -> DomainResult<()> {
         self.require_read()?;
-        let is_author = author == self.actor.user_id && policy::can_post(self.standing);
-        if is_author || self.moderates() {
+        if policy::is_author_or_moderator(Some(self.actor), self.standing, author) {
             Ok(())
         } else {
             Err(DomainError::Forbidden(what))

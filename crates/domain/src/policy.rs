@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::ids::UserId;
 use crate::model::{Actor, Group, JoinPolicy, Membership, MembershipState, Role, Visibility};
 
 /// A viewer's relation to one group.
@@ -85,6 +86,13 @@ pub fn can_post(standing: Standing) -> bool {
     matches!(standing, Standing::Admin | Standing::Active(_))
 }
 
+/// The author of a post, thread or presentation (while still allowed to write) or a moderator:
+/// who edits and deletes posts, chooses a thread's answer, and deletes a presentation.
+pub fn is_author_or_moderator(actor: Option<Actor>, standing: Standing, author: UserId) -> bool {
+    let is_author = actor.is_some_and(|a| a.user_id == author) && can_post(standing);
+    is_author || can_moderate(standing)
+}
+
 /// Owners (and site admins) change the group's settings and members' roles.
 pub fn can_administer(standing: Standing) -> bool {
     matches!(standing, Standing::Admin | Standing::Active(Role::Owner))
@@ -119,7 +127,7 @@ pub fn can_see_membership(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{GroupId, MembershipId, UserId};
+    use crate::ids::{GroupId, MembershipId};
 
     fn group(visibility: Visibility, join_policy: JoinPolicy) -> Group {
         Group {

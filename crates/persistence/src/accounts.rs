@@ -25,7 +25,7 @@ impl SqlAccountStore {
 }
 
 fn hex_hash(token_hash: &[u8; 32]) -> String {
-    token_hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(token_hash)
 }
 
 fn live_sessions(user: UserId, now: DateTime<Utc>) -> Condition {

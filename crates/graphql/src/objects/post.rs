@@ -34,12 +34,11 @@ impl PostObject {
             return Ok(false);
         }
         let standing = self.standing(ctx).await?;
-        let is_author = ctx
-            .viewer()?
-            .user
-            .as_ref()
-            .is_some_and(|u| u.id == self.0.author_id);
-        Ok((is_author && policy::can_post(standing)) || policy::can_moderate(standing))
+        Ok(policy::is_author_or_moderator(
+            ctx.viewer()?.actor(),
+            standing,
+            self.0.author_id,
+        ))
     }
 }
 
@@ -156,9 +155,8 @@ impl PostObject {
         }
         let standing = self.standing(ctx).await?;
         let thread = super::load_thread(ctx, self.0.thread_id).await?;
-        let viewer = ctx.viewer()?.user.as_ref().map(|u| u.id);
-        let is_thread_author = thread.is_some_and(|t| Some(t.author_id) == viewer);
-        Ok((is_thread_author && policy::can_post(standing)) || policy::can_moderate(standing))
+        let viewer = ctx.viewer()?.actor();
+        Ok(thread.is_some_and(|t| policy::is_author_or_moderator(viewer, standing, t.author_id)))
     }
 }
 
