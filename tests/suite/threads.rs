@@ -2007,3 +2007,31 @@ async fn bad_input_is_refused_and_writes_nothing() {
     })
     .await;
 }
+
+/// Loaders cache within a request; each mutation of a request must still see the writes of the
+/// ones before it.
+#[tokio::test]
+async fn each_mutation_of_a_request_sees_the_ones_before_it() {
+    each_backend(|server| async move {
+        let c = community(&server).await;
+        let (_, post) = start_thread(&server, &c.ben, &c.group, "Fresh reads", "react here").await;
+        let query = "mutation($post: ID!) { \
+            before: addReaction(input: { subjectId: $post, content: HEART }) { post { reactionGroups { content count viewerHasReacted } } } \
+            after: removeReaction(input: { subjectId: $post, content: HEART }) { post { reactionGroups { content count viewerHasReacted } } } \
+            again: addReaction(input: { subjectId: $post, content: HEART }) { post { reactionGroups { content count viewerHasReacted } } } }";
+        let body = server.ok(Some(&c.carl.token), query, json!({ "post": post })).await;
+        let heart = |alias: &str| {
+            body[alias]["post"]["reactionGroups"]
+                .as_array()
+                .expect("reaction groups")
+                .iter()
+                .find(|g| g["content"] == "HEART")
+                .cloned()
+                .expect("a HEART group")
+        };
+        assert_eq!(heart("before"), json!({ "content": "HEART", "count": 1, "viewerHasReacted": true }));
+        assert_eq!(heart("after"), json!({ "content": "HEART", "count": 0, "viewerHasReacted": false }));
+        assert_eq!(heart("again"), json!({ "content": "HEART", "count": 1, "viewerHasReacted": true }));
+    })
+    .await;
+}
