@@ -12,7 +12,7 @@ use crate::convert;
 use crate::db::Database;
 use crate::entity::{idempotency_key, session, user};
 use crate::error::DbResultExt;
-use crate::paginate::{count, keyset_page};
+use crate::paginate::{by_ids, count, keyset_page};
 
 pub(crate) struct SqlAccountStore {
     db: Database,
@@ -114,11 +114,13 @@ impl AccountStore for SqlAccountStore {
     }
 
     async fn users_by_ids(&self, ids: &[UserId]) -> DomainResult<Vec<User>> {
-        let rows = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids.iter().map(UserId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<user::Entity, _>(
+            user::Column::Id,
+            ids.iter().map(UserId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         convert::all(rows, convert::user)
     }
 

@@ -13,8 +13,8 @@ use convene_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, Statement,
 };
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ use crate::entity::{
 };
 use crate::error::{DbResultExt, db_err};
 use crate::groups::{insert_log, membership_of};
-use crate::paginate::{count, keyset_page};
+use crate::paginate::{by_ids, count, keyset_page};
 
 /// How long an idempotency key answers with its first result.
 const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
@@ -38,6 +38,26 @@ pub(crate) struct SqlContentStore {
 impl SqlContentStore {
     pub(crate) fn new(db: Database) -> Self {
         Self { db }
+    }
+
+    /// Sets (with `Some`) or clears the thread's answer inside `tx`, as the rules allow.
+    async fn set_answer(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: Actor,
+        thread_id: ThreadId,
+        answer: Option<&Post>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Thread> {
+        let current = find_thread(
+            tx,
+            self.locked(thread::Entity::find_by_id(thread_id.as_uuid())),
+        )
+        .await?;
+        let (group, standing) = standing_in(tx, actor, current.group_id, now).await?;
+        let updated = content::mark_answer(&scope(now, actor, standing, &group), &current, answer)?;
+        update_thread(tx, &updated).await?;
+        Ok(updated)
     }
 
     /// Locks the selected rows for the transaction on PostgreSQL (SQLite serializes writers).
@@ -437,20 +457,10 @@ impl ContentStore for SqlContentStore {
         now: DateTime<Utc>,
     ) -> DomainResult<Thread> {
         let write = self.db.begin_write().await.dom()?;
-        let tx = &write.tx;
-        let answer = find_post(tx, post::Entity::find_by_id(post_id.as_uuid())).await?;
-        let current = find_thread(
-            tx,
-            self.locked(thread::Entity::find_by_id(answer.thread_id.as_uuid())),
-        )
-        .await?;
-        let (group, standing) = standing_in(tx, actor, current.group_id, now).await?;
-        let marked = content::mark_answer(
-            &scope(now, actor, standing, &group),
-            &current,
-            Some(&answer),
-        )?;
-        update_thread(tx, &marked).await?;
+        let answer = find_post(&write.tx, post::Entity::find_by_id(post_id.as_uuid())).await?;
+        let marked = self
+            .set_answer(&write.tx, actor, answer.thread_id, Some(&answer), now)
+            .await?;
         write.tx.commit().await.dom()?;
         Ok(marked)
     }
@@ -462,15 +472,9 @@ impl ContentStore for SqlContentStore {
         now: DateTime<Utc>,
     ) -> DomainResult<Thread> {
         let write = self.db.begin_write().await.dom()?;
-        let tx = &write.tx;
-        let current = find_thread(
-            tx,
-            self.locked(thread::Entity::find_by_id(thread_id.as_uuid())),
-        )
-        .await?;
-        let (group, standing) = standing_in(tx, actor, current.group_id, now).await?;
-        let unmarked = content::mark_answer(&scope(now, actor, standing, &group), &current, None)?;
-        update_thread(tx, &unmarked).await?;
+        let unmarked = self
+            .set_answer(&write.tx, actor, thread_id, None, now)
+            .await?;
         write.tx.commit().await.dom()?;
         Ok(unmarked)
     }
@@ -698,29 +702,35 @@ impl ContentStore for SqlContentStore {
     }
 
     async fn threads_by_ids(&self, ids: &[ThreadId]) -> DomainResult<Vec<Thread>> {
-        let rows = thread::Entity::find()
-            .filter(thread::Column::Id.is_in(ids.iter().map(ThreadId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<thread::Entity, _>(
+            thread::Column::Id,
+            ids.iter().map(ThreadId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         convert::all(rows, convert::thread)
     }
 
     async fn posts_by_ids(&self, ids: &[PostId]) -> DomainResult<Vec<Post>> {
-        let rows = post::Entity::find()
-            .filter(post::Column::Id.is_in(ids.iter().map(PostId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<post::Entity, _>(
+            post::Column::Id,
+            ids.iter().map(PostId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         Ok(rows.into_iter().map(convert::post).collect())
     }
 
     async fn revisions_by_ids(&self, ids: &[RevisionId]) -> DomainResult<Vec<PostRevision>> {
-        let rows = post_revision::Entity::find()
-            .filter(post_revision::Column::Id.is_in(ids.iter().map(RevisionId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<post_revision::Entity, _>(
+            post_revision::Column::Id,
+            ids.iter().map(RevisionId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         Ok(rows.into_iter().map(convert::revision).collect())
     }
 
@@ -728,11 +738,13 @@ impl ContentStore for SqlContentStore {
         &self,
         ids: &[PresentationId],
     ) -> DomainResult<Vec<Presentation>> {
-        let rows = presentation::Entity::find()
-            .filter(presentation::Column::Id.is_in(ids.iter().map(PresentationId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<presentation::Entity, _>(
+            presentation::Column::Id,
+            ids.iter().map(PresentationId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         convert::all(rows, convert::presentation)
     }
 

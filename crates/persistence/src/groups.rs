@@ -18,7 +18,7 @@ use crate::convert;
 use crate::db::{Database, DatabaseKind};
 use crate::entity::{group, membership as member, moderation_log, user};
 use crate::error::DbResultExt;
-use crate::paginate::{count, keyset_page};
+use crate::paginate::{by_ids, count, keyset_page};
 
 pub(crate) struct SqlGroupStore {
     db: Database,
@@ -298,11 +298,13 @@ impl GroupStore for SqlGroupStore {
     }
 
     async fn groups_by_ids(&self, ids: &[GroupId]) -> DomainResult<Vec<Group>> {
-        let rows = group::Entity::find()
-            .filter(group::Column::Id.is_in(ids.iter().map(GroupId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<group::Entity, _>(
+            group::Column::Id,
+            ids.iter().map(GroupId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         convert::all(rows, convert::group)
     }
 
@@ -336,11 +338,13 @@ impl GroupStore for SqlGroupStore {
     }
 
     async fn memberships_by_ids(&self, ids: &[MembershipId]) -> DomainResult<Vec<Membership>> {
-        let rows = member::Entity::find()
-            .filter(member::Column::Id.is_in(ids.iter().map(MembershipId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<member::Entity, _>(
+            member::Column::Id,
+            ids.iter().map(MembershipId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         convert::all(rows, convert::membership)
     }
 
@@ -437,11 +441,13 @@ impl GroupStore for SqlGroupStore {
         &self,
         ids: &[LogEntryId],
     ) -> DomainResult<Vec<ModerationLogEntry>> {
-        let rows = moderation_log::Entity::find()
-            .filter(moderation_log::Column::Id.is_in(ids.iter().map(LogEntryId::as_uuid)))
-            .all(self.db.conn())
-            .await
-            .dom()?;
+        let rows = by_ids::<moderation_log::Entity, _>(
+            moderation_log::Column::Id,
+            ids.iter().map(LogEntryId::as_uuid),
+            self.db.conn(),
+        )
+        .await
+        .dom()?;
         convert::all(rows, convert::log_entry)
     }
 

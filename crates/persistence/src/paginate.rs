@@ -45,3 +45,16 @@ where
 {
     E::find().filter(condition).count(db).await
 }
+
+/// The rows whose `key` is one of `ids` (for the batched loaders).
+pub(crate) async fn by_ids<E, C>(
+    key: E::Column,
+    ids: impl IntoIterator<Item = uuid::Uuid>,
+    db: &C,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    E::find().filter(key.is_in(ids)).all(db).await
+}
