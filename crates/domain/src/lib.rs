@@ -5,6 +5,7 @@
 
 pub mod content;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod markdown;
 pub mod membership;
@@ -16,6 +17,7 @@ pub mod session_token;
 pub mod values;
 
 pub use error::{DomainError, DomainResult, ValidationError};
+pub use events::{Event, Topic};
 pub use ids::{GlobalId, GroupId, LogEntryId, MembershipId, SessionId, UserId};
 pub use model::*;
 pub use page::{Page, PageRequest, ThreadKey, ThreadOrder};

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::content::{NewPresentation, ThreadFlag};
 use crate::error::DomainResult;
+use crate::events::Event;
 use crate::ids::{
     GroupId, LogEntryId, MembershipId, PostId, PresentationId, RevisionId, SessionId, ThreadId,
     UserId,
@@ -20,6 +21,19 @@ use crate::model::{
 };
 use crate::page::{Page, PageRequest, ThreadKey, ThreadOrder};
 use crate::values::{Password, PostBody, Reason, ThreadTitle};
+
+/// Where committed events go: the live-subscription hub of this process.
+///
+/// Stores call it only after the event's transaction has committed, in commit order. Across
+/// processes (PostgreSQL), every process's sink hears every event exactly once.
+pub trait EventSink: Send + Sync {
+    /// Hands over one committed event. MUST NOT block: it runs on the commit path.
+    fn publish(&self, event: Event);
+
+    /// Events may have been missed (the bus's connection dropped and came back): every
+    /// subscription must re-check its access and catch up from the database.
+    fn resync(&self);
+}
 
 /// A retry token from a create mutation, scoped to whoever sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]

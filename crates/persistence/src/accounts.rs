@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use convene_domain::ids::{SessionId, UserId};
 use convene_domain::ports::{AccountStore, IdempotencyKey};
-use convene_domain::{DomainError, DomainResult, Page, PageRequest, Session, User};
+use convene_domain::{DomainError, DomainResult, Event, Page, PageRequest, Session, User};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
@@ -71,7 +71,7 @@ impl AccountStore for SqlAccountStore {
                 .await
                 .dom()?;
         }
-        write.tx.commit().await.dom()
+        write.commit(&[]).await.dom()
     }
 
     async fn user_for_key(
@@ -147,7 +147,10 @@ impl AccountStore for SqlAccountStore {
             .await
             .dom()?
             .ok_or(DomainError::NotFound)?;
-        write.tx.commit().await.dom()?;
+        let changed = Event::AccountChanged {
+            user: UserId::from_uuid(row.id),
+        };
+        write.commit(&[changed]).await.dom()?;
         convert::user(row)
     }
 
@@ -166,7 +169,7 @@ impl AccountStore for SqlAccountStore {
             .exec_without_returning(&write.tx)
             .await
             .dom()?;
-        write.tx.commit().await.dom()
+        write.commit(&[]).await.dom()
     }
 
     async fn session_by_token_hash(
@@ -201,7 +204,7 @@ impl AccountStore for SqlAccountStore {
             .exec(&write.tx)
             .await
             .dom()?;
-        write.tx.commit().await.dom()
+        write.commit(&[]).await.dom()
     }
 
     async fn delete_session(&self, user: UserId, id: SessionId) -> DomainResult<()> {
@@ -212,7 +215,10 @@ impl AccountStore for SqlAccountStore {
             .exec(&write.tx)
             .await
             .dom()?;
-        write.tx.commit().await.dom()?;
+        write
+            .commit(&[Event::AccountChanged { user }])
+            .await
+            .dom()?;
         if deleted.rows_affected == 0 {
             Err(DomainError::NotFound)
         } else {
@@ -241,7 +247,10 @@ impl AccountStore for SqlAccountStore {
             .exec(&write.tx)
             .await
             .dom()?;
-        write.tx.commit().await.dom()
+        write
+            .commit(&[Event::AccountChanged { user }])
+            .await
+            .dom()
     }
 
     async fn sessions(

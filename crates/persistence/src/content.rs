@@ -8,7 +8,7 @@ use convene_domain::policy::Standing;
 use convene_domain::ports::{ContentStore, IdempotencyKey};
 use convene_domain::values::{PostBody, Reason, ThreadTitle};
 use convene_domain::{
-    Actor, DomainError, DomainResult, Group, Page, PageRequest, Post, PostRevision, Presentation,
+    Actor, DomainError, DomainResult, Event, Group, Page, PageRequest, Post, PostRevision, Presentation,
     ReactionContent, ReactionGroup, StoredFile, SubscriptionLevel, Thread, ThreadKey, ThreadOrder,
 };
 use sea_orm::sea_query::Expr;
@@ -48,7 +48,7 @@ impl SqlContentStore {
         thread_id: ThreadId,
         answer: Option<&Post>,
         now: DateTime<Utc>,
-    ) -> DomainResult<Thread> {
+    ) -> DomainResult<(Thread, Vec<Event>)> {
         let current = find_thread(
             tx,
             self.locked(thread::Entity::find_by_id(thread_id.as_uuid())),
@@ -57,7 +57,14 @@ impl SqlContentStore {
         let (group, standing) = standing_in(tx, actor, current.group_id, now).await?;
         let updated = content::mark_answer(&scope(now, actor, standing, &group), &current, answer)?;
         update_thread(tx, &updated).await?;
-        Ok(updated)
+        // Both the former answer and the new one change their `isAnswer`.
+        let events = [current.answer_id, updated.answer_id]
+            .into_iter()
+            .flatten()
+            .filter(|_| current.answer_id != updated.answer_id)
+            .map(|post| post_updated(&updated, post))
+            .collect();
+        Ok((updated, events))
     }
 
     /// Locks the selected rows for the transaction on PostgreSQL (SQLite serializes writers).
@@ -66,6 +73,24 @@ impl SqlContentStore {
             DatabaseKind::Postgres => select.lock_exclusive(),
             DatabaseKind::Sqlite => select,
         }
+    }
+}
+
+/// The event of a post's change.
+fn post_changed(post: &Post) -> Event {
+    Event::PostUpdated {
+        group: post.group_id,
+        thread: post.thread_id,
+        post: post.id,
+    }
+}
+
+/// The event of a change to one of a thread's posts.
+fn post_updated(thread: &Thread, post: PostId) -> Event {
+    Event::PostUpdated {
+        group: thread.group_id,
+        thread: thread.id,
+        post,
     }
 }
 
@@ -267,7 +292,10 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         remember(tx, idempotency, thread.id.as_uuid(), now).await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[Event::ThreadAdded {
+            group: thread.group_id,
+            thread: thread.id,
+        }]).await.dom()?;
         Ok((thread, opening))
     }
 
@@ -330,7 +358,11 @@ impl ContentStore for SqlContentStore {
             .dom()?;
         update_thread(tx, &thread).await?;
         remember(tx, idempotency, reply.id.as_uuid(), now).await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[Event::ReplyAdded {
+            group: reply.group_id,
+            thread: reply.thread_id,
+            post: reply.id,
+        }]).await.dom()?;
         Ok(reply)
     }
 
@@ -353,7 +385,7 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         update_post(tx, &edited).await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[post_changed(&edited)]).await.dom()?;
         Ok(edited)
     }
 
@@ -387,7 +419,7 @@ impl ContentStore for SqlContentStore {
         if let Some(entry) = &log {
             insert_log(tx, entry).await?;
         }
-        write.tx.commit().await.dom()?;
+        write.commit(&[post_changed(&deleted)]).await.dom()?;
         Ok(deleted)
     }
 
@@ -422,7 +454,7 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         insert_log(tx, &log).await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[post_changed(&post)]).await.dom()?;
         Ok(redacted)
     }
 
@@ -446,7 +478,7 @@ impl ContentStore for SqlContentStore {
             update_thread(tx, &flagged).await?;
             insert_log(tx, entry).await?;
         }
-        write.tx.commit().await.dom()?;
+        write.commit(&[]).await.dom()?;
         Ok(flagged)
     }
 
@@ -458,10 +490,10 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<Thread> {
         let write = self.db.begin_write().await.dom()?;
         let answer = find_post(&write.tx, post::Entity::find_by_id(post_id.as_uuid())).await?;
-        let marked = self
+        let (marked, events) = self
             .set_answer(&write.tx, actor, answer.thread_id, Some(&answer), now)
             .await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&events).await.dom()?;
         Ok(marked)
     }
 
@@ -472,10 +504,10 @@ impl ContentStore for SqlContentStore {
         now: DateTime<Utc>,
     ) -> DomainResult<Thread> {
         let write = self.db.begin_write().await.dom()?;
-        let unmarked = self
+        let (unmarked, events) = self
             .set_answer(&write.tx, actor, thread_id, None, now)
             .await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&events).await.dom()?;
         Ok(unmarked)
     }
 
@@ -518,7 +550,7 @@ impl ContentStore for SqlContentStore {
         } else {
             reaction::Entity::delete_by_id(key).exec(tx).await.dom()?;
         }
-        write.tx.commit().await.dom()?;
+        write.commit(&[post_changed(&target)]).await.dom()?;
         Ok(target)
     }
 
@@ -560,7 +592,7 @@ impl ContentStore for SqlContentStore {
             .exec_without_returning(tx)
             .await
             .dom()?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[]).await.dom()?;
         Ok(current)
     }
 
@@ -591,7 +623,7 @@ impl ContentStore for SqlContentStore {
             .exec_without_returning(tx)
             .await
             .dom()?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[]).await.dom()?;
         Ok(current)
     }
 
@@ -668,7 +700,7 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         remember(tx, idempotency, shared.id.as_uuid(), now).await?;
-        write.tx.commit().await.dom()?;
+        write.commit(&[]).await.dom()?;
         Ok(shared)
     }
 
@@ -697,7 +729,7 @@ impl ContentStore for SqlContentStore {
         if let Some(entry) = &log {
             insert_log(tx, entry).await?;
         }
-        write.tx.commit().await.dom()?;
+        write.commit(&[]).await.dom()?;
         Ok(current)
     }
 

@@ -2,7 +2,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use convene_domain::ports::{AccountStore, ContentStore, GroupStore};
+use convene_domain::Event;
+use convene_domain::ports::{AccountStore, ContentStore, EventSink, GroupStore};
 use convene_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
@@ -10,6 +11,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::accounts::SqlAccountStore;
 use crate::content::SqlContentStore;
+use crate::events::{self, LocalBus};
 use crate::groups::SqlGroupStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +32,46 @@ pub struct Database {
     kind: DatabaseKind,
     write_lock: Arc<Mutex<()>>,
     statements: Arc<AtomicU64>,
+    bus: Arc<LocalBus>,
+    url: Arc<str>,
 }
 
 /// A write transaction, holding the SQLite write lock while it lives.
 pub(crate) struct WriteTx<'a> {
     pub tx: DatabaseTransaction,
-    _guard: Option<MutexGuard<'a, ()>>,
+    guard: Option<MutexGuard<'a, ()>>,
+    bus: &'a LocalBus,
+}
+
+impl WriteTx<'_> {
+    /// Commits, then publishes `events`: through `NOTIFY` on PostgreSQL (sent on commit), or
+    /// to this process's sink on SQLite, before the write lock is released so that events go
+    /// out in commit order.
+    pub(crate) async fn commit(self, events: &[Event]) -> Result<(), DbErr> {
+        match self.guard {
+            None => {
+                events::notify(&self.tx, events).await?;
+                self.tx.commit().await
+            }
+            Some(guard) => {
+                self.tx.commit().await?;
+                self.bus.publish(events);
+                drop(guard);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Keeps the PostgreSQL event listener running; dropping it stops the listener.
+pub struct EventsGuard(Option<tokio::task::AbortHandle>);
+
+impl Drop for EventsGuard {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
 }
 
 impl Database {
@@ -80,7 +116,27 @@ impl Database {
             kind,
             write_lock: Arc::new(Mutex::new(())),
             statements,
+            bus: Arc::default(),
+            url: url.into(),
         })
+    }
+
+    /// Feeds `sink` with every committed event: this process's own on SQLite, or every
+    /// process's through `LISTEN` on PostgreSQL (the listening connection is up when this
+    /// returns). Events go to one sink per database handle; a second call is an error.
+    pub async fn start_events(&self, sink: Arc<dyn EventSink>) -> Result<EventsGuard, DbErr> {
+        match self.kind {
+            DatabaseKind::Sqlite => {
+                if !self.bus.attach(sink) {
+                    return Err(DbErr::Custom("events already have a sink".into()));
+                }
+                Ok(EventsGuard(None))
+            }
+            DatabaseKind::Postgres => {
+                let task = events::listen(self.url.to_string(), sink).await?;
+                Ok(EventsGuard(Some(task)))
+            }
+        }
     }
 
     /// SQL statements sent through this pool since it opened.
@@ -131,6 +187,10 @@ impl Database {
             DatabaseKind::Postgres => None,
         };
         let tx = self.conn.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            guard,
+            bus: &self.bus,
+        })
     }
 }

@@ -4,7 +4,7 @@ use convene_domain::ids::{GroupId, LogEntryId, MembershipId, UserId};
 use convene_domain::membership::{self, Command, Context, Effect, GroupChanges, Outcome, Target};
 use convene_domain::ports::{GroupFilter, GroupStore};
 use convene_domain::{
-    Actor, DomainError, DomainResult, Group, Membership, MembershipState, ModerationLogEntry, Page,
+    Actor, DomainError, DomainResult, Event, Group, Membership, MembershipState, ModerationLogEntry, Page,
     PageRequest, Role, Visibility,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
@@ -213,7 +213,7 @@ impl GroupStore for SqlGroupStore {
             .await
             .dom()?;
         apply(&write.tx, &Effect::Insert(owner.clone())).await?;
-        write.tx.commit().await.dom()
+        write.commit(&[]).await.dom()
     }
 
     async fn update_group(
@@ -235,7 +235,10 @@ impl GroupStore for SqlGroupStore {
             .await
             .dom()?;
         insert_log(&write.tx, &entry).await?;
-        write.tx.commit().await.dom()?;
+        write
+            .commit(&[Event::GroupUpdated { group: id }])
+            .await
+            .dom()?;
         Ok(updated)
     }
 
@@ -293,7 +296,24 @@ impl GroupStore for SqlGroupStore {
         if let Some(entry) = &decision.log {
             insert_log(tx, entry).await?;
         }
-        write.tx.commit().await.dom()?;
+        let events: Vec<Event> = decision
+            .effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Insert(m) | Effect::Update(m) => Some((m.user_id, Some(m.id))),
+                Effect::Delete(id) => context
+                    .target
+                    .as_ref()
+                    .filter(|target| target.id == *id)
+                    .map(|target| (target.user_id, None)),
+            })
+            .map(|(user, membership)| Event::MembershipChanged {
+                group: group_id,
+                user,
+                membership,
+            })
+            .collect();
+        write.commit(&events).await.dom()?;
         Ok(decision.outcome)
     }
 

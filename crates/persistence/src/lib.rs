@@ -8,9 +8,11 @@ mod convert;
 mod db;
 mod entity;
 mod error;
+mod events;
 mod files;
 mod groups;
 mod paginate;
 
-pub use db::{Database, DatabaseKind};
+pub use db::{Database, DatabaseKind, EventsGuard};
+pub use events::{CHANNEL as EVENT_CHANNEL, LISTENER_NAME as EVENT_LISTENER_NAME};
 pub use files::{Files, ReadFile};

@@ -47,6 +47,38 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long shutdown waits for in-flight requests, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Origins allowed to open a websocket (`CONVENE_ALLOWED_ORIGINS`, comma-separated), such
+    /// as `https://forum.example.org`. The server's own origin is always allowed, and so are
+    /// handshakes without `Origin` (clients that are not browsers).
+    #[serde(deserialize_with = "comma_separated")]
+    pub allowed_origins: Vec<String>,
+    /// Events that may wait for one websocket connection before it is closed as too slow
+    /// (`CONVENE_WS_QUEUE_CAPACITY`).
+    pub ws_queue_capacity: usize,
+    /// The largest message a websocket client may send, in bytes (`CONVENE_WS_MESSAGE_LIMIT`).
+    pub ws_message_limit: usize,
+    /// How long a websocket client has to send `connection_init`, in seconds
+    /// (`CONVENE_WS_INIT_TIMEOUT_SECS`).
+    pub ws_init_timeout_secs: u64,
+}
+
+/// Accepts a list or one comma-separated string (as environment variables carry lists).
+fn comma_separated<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        One(String),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::List(items) => items,
+        Raw::One(joined) => joined.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| item.trim().trim_end_matches('/').to_owned())
+        .filter(|item| !item.is_empty())
+        .collect())
 }
 
 impl Default for Config {
@@ -60,6 +92,10 @@ impl Default for Config {
             upload_limit: 100 * 1024 * 1024,
             secure_cookies: false,
             shutdown_grace_secs: 10,
+            allowed_origins: Vec::new(),
+            ws_queue_capacity: 256,
+            ws_message_limit: 64 * 1024,
+            ws_init_timeout_secs: 10,
         }
     }
 }
@@ -150,6 +186,28 @@ mod tests {
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 7000)));
             assert_eq!(config.body_limit, 4096);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn allowed_origins_come_comma_separated_or_as_a_list() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "CONVENE_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example/",
+            );
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.allowed_origins,
+                ["https://a.example", "https://b.example"]
+            );
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("convene.toml", "allowed_origins = [\"https://c.example\"]\n")?;
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.allowed_origins, ["https://c.example"]);
             Ok(())
         });
     }
