@@ -45,8 +45,10 @@ pub enum Event {
 pub enum Topic {
     /// Replies and post updates of one thread.
     Thread(ThreadId),
-    /// New threads, membership changes and setting changes of one group.
+    /// New threads and membership changes of one group.
     Group(GroupId),
+    /// Changes of who may read one group: its settings.
+    Access(GroupId),
     /// Changes of one user's access: their memberships, sessions and role.
     User(UserId),
 }
@@ -58,9 +60,8 @@ impl Event {
             Event::ReplyAdded { thread, .. } | Event::PostUpdated { thread, .. } => {
                 Topics::one(Topic::Thread(thread))
             }
-            Event::ThreadAdded { group, .. } | Event::GroupUpdated { group } => {
-                Topics::one(Topic::Group(group))
-            }
+            Event::ThreadAdded { group, .. } => Topics::one(Topic::Group(group)),
+            Event::GroupUpdated { group } => Topics::one(Topic::Access(group)),
             Event::MembershipChanged { group, user, .. } => Topics {
                 first: Topic::Group(group),
                 second: Some(Topic::User(user)),

@@ -51,7 +51,14 @@ impl Ctx for Context<'_> {
     }
 
     fn loaders(&self) -> GqlResult<&Loaders> {
-        self.data::<Loaders>().map_err(|_| missing("loaders"))
+        // A request owns its loaders; a websocket connection shares its own between its
+        // subscriptions.
+        self.data_opt::<Loaders>()
+            .or_else(|| {
+                self.data_opt::<std::sync::Arc<Loaders>>()
+                    .map(AsRef::as_ref)
+            })
+            .ok_or_else(|| missing("loaders"))
     }
 
     fn require_user(&self) -> GqlResult<(&User, SessionId)> {

@@ -4,6 +4,7 @@
 mod connection;
 mod context;
 mod error;
+mod live;
 mod loaders;
 mod mutation;
 mod objects;
@@ -11,16 +12,18 @@ mod query;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use convene_domain::ports::{AccountStore, ContentStore, FileStore, GroupStore, PasswordHasher};
 
 pub use context::{RequestInfo, SESSION_COOKIE, Viewer};
 pub use error::{ErrorCode, error_response};
+pub use live::{ConnectionQueue, Hub, LiveStats, connection_data};
 
+use crate::live::SubscriptionRoot;
 use crate::mutation::MutationRoot;
 use crate::query::QueryRoot;
 
-pub type ConveneSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ConveneSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The ports the resolvers use, shared by every request.
 #[derive(Clone)]
@@ -30,13 +33,15 @@ pub struct Services {
     pub content: Arc<dyn ContentStore>,
     pub files: Arc<dyn FileStore>,
     pub hasher: Arc<dyn PasswordHasher>,
+    /// This process's hub of live subscriptions.
+    pub hub: Arc<Hub>,
     /// Whether session cookies carry `Secure` (the server is reached over TLS).
     pub secure_cookies: bool,
 }
 
 /// Builds the schema with `services` available to every resolver.
 pub fn build_schema(services: Services) -> ConveneSchema {
-    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(services)
         .extension(error::ErrorCodes)
         .extension(loaders::FreshAfterMutations)
@@ -45,7 +50,7 @@ pub fn build_schema(services: Services) -> ConveneSchema {
 
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .finish()
         .sdl()
 }

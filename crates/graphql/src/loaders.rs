@@ -235,7 +235,7 @@ fn cached<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, HashMapCache> {
 
 impl Loaders {
     /// Forgets everything loaded so far.
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.users.clear::<UserId>();
         self.groups.clear::<GroupId>();
         self.memberships.clear::<MembershipId>();

@@ -247,10 +247,7 @@ impl AccountStore for SqlAccountStore {
             .exec(&write.tx)
             .await
             .dom()?;
-        write
-            .commit(&[Event::AccountChanged { user }])
-            .await
-            .dom()
+        write.commit(&[Event::AccountChanged { user }]).await.dom()
     }
 
     async fn sessions(

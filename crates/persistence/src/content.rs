@@ -8,8 +8,9 @@ use convene_domain::policy::Standing;
 use convene_domain::ports::{ContentStore, IdempotencyKey};
 use convene_domain::values::{PostBody, Reason, ThreadTitle};
 use convene_domain::{
-    Actor, DomainError, DomainResult, Event, Group, Page, PageRequest, Post, PostRevision, Presentation,
-    ReactionContent, ReactionGroup, StoredFile, SubscriptionLevel, Thread, ThreadKey, ThreadOrder,
+    Actor, DomainError, DomainResult, Event, Group, Page, PageRequest, Post, PostRevision,
+    Presentation, ReactionContent, ReactionGroup, StoredFile, SubscriptionLevel, Thread, ThreadKey,
+    ThreadOrder,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -292,10 +293,13 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         remember(tx, idempotency, thread.id.as_uuid(), now).await?;
-        write.commit(&[Event::ThreadAdded {
-            group: thread.group_id,
-            thread: thread.id,
-        }]).await.dom()?;
+        write
+            .commit(&[Event::ThreadAdded {
+                group: thread.group_id,
+                thread: thread.id,
+            }])
+            .await
+            .dom()?;
         Ok((thread, opening))
     }
 
@@ -358,11 +362,14 @@ impl ContentStore for SqlContentStore {
             .dom()?;
         update_thread(tx, &thread).await?;
         remember(tx, idempotency, reply.id.as_uuid(), now).await?;
-        write.commit(&[Event::ReplyAdded {
-            group: reply.group_id,
-            thread: reply.thread_id,
-            post: reply.id,
-        }]).await.dom()?;
+        write
+            .commit(&[Event::ReplyAdded {
+                group: reply.group_id,
+                thread: reply.thread_id,
+                post: reply.id,
+            }])
+            .await
+            .dom()?;
         Ok(reply)
     }
 

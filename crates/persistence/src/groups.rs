@@ -4,8 +4,8 @@ use convene_domain::ids::{GroupId, LogEntryId, MembershipId, UserId};
 use convene_domain::membership::{self, Command, Context, Effect, GroupChanges, Outcome, Target};
 use convene_domain::ports::{GroupFilter, GroupStore};
 use convene_domain::{
-    Actor, DomainError, DomainResult, Event, Group, Membership, MembershipState, ModerationLogEntry, Page,
-    PageRequest, Role, Visibility,
+    Actor, DomainError, DomainResult, Event, Group, Membership, MembershipState,
+    ModerationLogEntry, Page, PageRequest, Role, Visibility,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{

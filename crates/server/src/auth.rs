@@ -12,17 +12,21 @@ const TOUCH_INTERVAL: Duration = Duration::minutes(5);
 
 /// The token a request carries, if any. A malformed `Authorization` header is an error, not
 /// an anonymous request.
-fn token_from(headers: &HeaderMap) -> DomainResult<Option<SessionToken>> {
+pub(crate) fn token_from(headers: &HeaderMap) -> DomainResult<Option<SessionToken>> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value.to_str().map_err(|_| DomainError::Unauthenticated)?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(DomainError::Unauthenticated)?;
+        let token = bearer(value).ok_or(DomainError::Unauthenticated)?;
         return Ok(Some(SessionToken::from_client(token)));
     }
     Ok(cookie(headers, SESSION_COOKIE).map(SessionToken::from_client))
+}
+
+/// The token of an `Authorization` value of the form `Bearer <token>`.
+pub(crate) fn bearer(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .filter(|t| !t.trim().is_empty())
 }
 
 /// The value of the named cookie.
@@ -44,9 +48,18 @@ pub(crate) async fn authenticate(
     accounts: &dyn AccountStore,
     headers: &HeaderMap,
 ) -> DomainResult<Viewer> {
-    let Some(token) = token_from(headers)? else {
-        return Ok(Viewer::anonymous());
-    };
+    match token_from(headers)? {
+        Some(token) => viewer_for(accounts, &token).await,
+        None => Ok(Viewer::anonymous()),
+    }
+}
+
+/// The viewer a session token stands for: `Unauthenticated` when the token is unknown,
+/// expired, revoked or logged out.
+pub(crate) async fn viewer_for(
+    accounts: &dyn AccountStore,
+    token: &SessionToken,
+) -> DomainResult<Viewer> {
     let now = Utc::now();
     let (session, user) = accounts
         .session_by_token_hash(&token.hash(), now)

@@ -205,7 +205,10 @@ mod tests {
             Ok(())
         });
         figment::Jail::expect_with(|jail| {
-            jail.create_file("convene.toml", "allowed_origins = [\"https://c.example\"]\n")?;
+            jail.create_file(
+                "convene.toml",
+                "allowed_origins = [\"https://c.example\"]\n",
+            )?;
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.allowed_origins, ["https://c.example"]);
             Ok(())

@@ -21,11 +21,56 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, &'stat
 
 /// Counters in the Prometheus text format.
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = format!(
-        "# HELP convene_sql_statements_total SQL statements sent to the database.\n\
-         # TYPE convene_sql_statements_total counter\n\
-         convene_sql_statements_total {}\n",
-        state.database.statements()
-    );
+    let live = state.services.hub.stats();
+    let metrics = [
+        (
+            "convene_sql_statements_total",
+            "counter",
+            "SQL statements sent to the database.",
+            state.database.statements(),
+        ),
+        (
+            "convene_ws_connections",
+            "gauge",
+            "Open websocket connections.",
+            live.connections,
+        ),
+        (
+            "convene_live_subscriptions",
+            "gauge",
+            "Live subscriptions.",
+            live.subscriptions,
+        ),
+        (
+            "convene_live_events_published_total",
+            "counter",
+            "Committed events this process's hub received.",
+            live.published,
+        ),
+        (
+            "convene_live_events_delivered_total",
+            "counter",
+            "Events queued for a subscription (once per subscription).",
+            live.delivered,
+        ),
+        (
+            "convene_live_queue_overflows_total",
+            "counter",
+            "Websocket connections closed because their event queue was full.",
+            live.overflows,
+        ),
+        (
+            "convene_live_queued_events",
+            "gauge",
+            "Events waiting in websocket queues.",
+            live.queued,
+        ),
+    ];
+    let body: String = metrics
+        .iter()
+        .map(|(name, kind, help, value)| {
+            format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n")
+        })
+        .collect();
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

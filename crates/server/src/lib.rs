@@ -10,6 +10,7 @@ mod health;
 mod passwords;
 mod range;
 mod server;
+mod ws;
 
 pub use config::{Config, ConfigError, Secret};
 pub use demo::{DemoReport, seed_demo};

@@ -9,16 +9,16 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use convene_graphql::{ConveneSchema, Services, build_schema};
-use convene_persistence::{Database, DatabaseKind, Files};
+use convene_graphql::{ConveneSchema, Hub, Services, build_schema};
+use convene_persistence::{Database, DatabaseKind, EventsGuard, Files};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::passwords::Argon2Hasher;
-use crate::{files, graphql, health};
+use crate::{files, graphql, health, ws};
 
 /// Everything a handler needs, built once at start-up.
 #[derive(Clone)]
@@ -29,6 +29,8 @@ pub struct AppState {
     pub files: Files,
     pub database: Database,
     pub config: Arc<Config>,
+    /// Turns `true` when the server starts shutting down: websockets close with 1001.
+    pub shutdown: watch::Receiver<bool>,
 }
 
 /// Installs the log subscriber: `RUST_LOG` filters, default `info`.
@@ -62,6 +64,9 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     grace: Duration,
+    stopping: watch::Sender<bool>,
+    /// Keeps committed events flowing into the hub while the server runs.
+    _events: EventsGuard,
 }
 
 impl Server {
@@ -77,7 +82,13 @@ impl Server {
         let files = Files::local(&config.storage_dir()).with_context(|| {
             format!("opening file storage at {}", config.storage_dir().display())
         })?;
+        let hub = Hub::new();
+        let events = database
+            .start_events(hub.clone())
+            .await
+            .context("starting the event listener")?;
         let services = Services {
+            hub,
             accounts: database.account_store(),
             groups: database.group_store(),
             content: database.content_store(),
@@ -90,17 +101,21 @@ impl Server {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let grace = Duration::from_secs(config.shutdown_grace_secs);
+        let (stopping, shutdown) = ws::shutdown_channel();
         let state = AppState {
             schema,
             services,
             files,
             database,
             config: Arc::new(config),
+            shutdown,
         };
         Ok(Self {
             listener,
             router: router(state),
             grace,
+            stopping,
+            _events: events,
         })
     }
 
@@ -108,17 +123,19 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and gives in-flight requests
-    /// the configured grace period to finish.
+    /// Serves until `shutdown` completes, then stops accepting, closes websockets with 1001
+    /// and gives in-flight requests the configured grace period to finish.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = stopping.clone();
+        let sockets = self.stopping;
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
+            sockets.send_replace(true);
             notify.notify_one();
         });
         let grace = self.grace;
@@ -139,6 +156,7 @@ fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
