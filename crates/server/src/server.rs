@@ -20,6 +20,9 @@ use crate::config::Config;
 use crate::passwords::Argon2Hasher;
 use crate::{files, graphql, health, ws};
 
+/// How long shutdown waits for websockets to finish their closing handshake.
+const WEBSOCKET_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Everything a handler needs, built once at start-up.
 #[derive(Clone)]
 pub struct AppState {
@@ -65,6 +68,7 @@ pub struct Server {
     router: Router,
     grace: Duration,
     stopping: watch::Sender<bool>,
+    hub: Arc<Hub>,
     /// Keeps committed events flowing into the hub while the server runs.
     _events: EventsGuard,
 }
@@ -88,7 +92,7 @@ impl Server {
             .await
             .context("starting the event listener")?;
         let services = Services {
-            hub,
+            hub: hub.clone(),
             accounts: database.account_store(),
             groups: database.group_store(),
             content: database.content_store(),
@@ -115,6 +119,7 @@ impl Server {
             router: router(state),
             grace,
             stopping,
+            hub,
             _events: events,
         })
     }
@@ -139,8 +144,19 @@ impl Server {
             notify.notify_one();
         });
         let grace = self.grace;
+        let hub = self.hub;
+        let served = async move {
+            let result = serve.await;
+            // Websockets are told to close with 1001 when shutdown starts; give their closing
+            // handshakes a moment before the process goes.
+            let deadline = tokio::time::Instant::now() + WEBSOCKET_CLOSE_WAIT;
+            while hub.stats().connections > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            result
+        };
         tokio::select! {
-            result = serve => result.context("serving HTTP"),
+            result = served => result.context("serving HTTP"),
             () = async move {
                 stopping.notified().await;
                 tokio::time::sleep(grace).await;

@@ -8,7 +8,7 @@
 //! client reads too slowly) and 1001 on shutdown.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -93,6 +93,8 @@ struct Progress {
     init_seen: AtomicBool,
     /// The token in `connection_init` was refused (close with 4403).
     init_refused: AtomicBool,
+    /// Why reading stopped, as a close code: 1009 for a message over the limit.
+    read_failure: AtomicU16,
 }
 
 async fn serve(
@@ -109,8 +111,17 @@ async fn serve(
     let (mut sink, source) = socket.split();
 
     let seen = progress.clone();
+    let failed = progress.clone();
     let incoming = source
-        .take_while(|message| future::ready(!matches!(message, Err(_) | Ok(Message::Close(_)))))
+        .take_while(move |message| {
+            if let Err(error) = message {
+                // tungstenite reports an oversized message as a capacity error.
+                let too_big = error.to_string().contains("Space limit exceeded");
+                let code = if too_big { 1009 } else { 1002 };
+                failed.read_failure.store(code, Ordering::Release);
+            }
+            future::ready(!matches!(message, Err(_) | Ok(Message::Close(_))))
+        })
         .filter_map(move |message| {
             let parsed = match message {
                 Ok(Message::Text(text)) => Some(ClientMessage::from_bytes(text.as_bytes())),
@@ -151,7 +162,11 @@ async fn serve(
             outgoing = protocol_stream.next() => outgoing,
         };
         let message = match outgoing {
-            None => break Some((1000, "")),
+            None => match progress.read_failure.load(Ordering::Acquire) {
+                0 => break Some((1000, "")),
+                1009 => break Some((1009, "message too big")),
+                code => break Some((code, "unreadable message")),
+            },
             Some(WsMessage::Text(text)) => Message::Text(text.into()),
             Some(WsMessage::Close(code, reason)) => {
                 let code = close_code(code, &reason, &progress);
