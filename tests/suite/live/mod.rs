@@ -1,0 +1,7 @@
+//! Live subscriptions over websockets at `/graphql/ws`: delivery in commit order, replay from a
+//! cursor, permission checked for as long as a subscription runs, the protocols' rules, slow
+//! clients, several processes on PostgreSQL, and shutdown.
+
+mod client;
+mod fixtures;
+mod replies;
