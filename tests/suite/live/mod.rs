@@ -4,5 +4,6 @@
 
 mod client;
 mod fixtures;
+mod refusals;
 mod replies;
 mod revocation;
