@@ -4,6 +4,7 @@
 
 mod client;
 mod fixtures;
+mod protocol;
 mod refusals;
 mod replies;
 mod revocation;
