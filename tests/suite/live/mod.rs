@@ -8,3 +8,4 @@ mod protocol;
 mod refusals;
 mod replies;
 mod revocation;
+mod updates;
