@@ -8,4 +8,5 @@ mod protocol;
 mod refusals;
 mod replies;
 mod revocation;
+mod slow;
 mod updates;
