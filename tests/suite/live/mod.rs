@@ -4,6 +4,8 @@
 
 mod client;
 mod fixtures;
+mod process;
+mod processes;
 mod protocol;
 mod refusals;
 mod replies;
