@@ -5,10 +5,12 @@
 mod client;
 mod fixtures;
 mod process;
+
 mod processes;
 mod protocol;
 mod refusals;
 mod replies;
 mod revocation;
+mod shutdown;
 mod slow;
 mod updates;
