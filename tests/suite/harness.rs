@@ -126,6 +126,11 @@ impl TestServer {
         self._dir.path()
     }
 
+    /// The database this server uses, so that other processes can share it.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     fn cleanup_handle(&self) -> Cleanup {
         Cleanup {
             backend: self.backend,

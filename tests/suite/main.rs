@@ -11,6 +11,7 @@ mod canary;
 mod contract;
 mod http;
 mod input;
+mod live;
 mod membership;
 mod presentations;
 mod role_matrix;
