@@ -3,7 +3,7 @@
 //! nothing.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
@@ -74,10 +74,16 @@ async fn a_replay_from_a_cursor_meets_concurrent_replies_without_gap_or_duplicat
         }
         let from = before[4].clone();
 
+        // Writers keep posting until the subscriber has heard part of its replay and some
+        // more, so that the replay, the replies committed during it and the live events overlap
+        // however fast the backend commits.
         let posted = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
         let writers = [&c.owner, &c.member, &c.witness];
-        let (server_ref, thread, posted_ref) = (&server, c.thread.as_str(), &posted);
-        let writing = stream::iter(0..200usize)
+        let (server_ref, thread, posted_ref, stop_ref) =
+            (&server, c.thread.as_str(), &posted, &stop);
+        let writing = stream::iter(0..MAX_CONCURRENT_REPLIES)
+            .take_while(|_| std::future::ready(!stop_ref.load(Ordering::SeqCst)))
             .map(|i| async move {
                 let edge = reply(
                     server_ref,
@@ -92,10 +98,9 @@ async fn a_replay_from_a_cursor_meets_concurrent_replies_without_gap_or_duplicat
             .buffer_unordered(8)
             .collect::<Vec<Edge>>();
         let listening = async {
-            // Subscribe while the writers are busy, so that the replay and the live events
-            // overlap.
             let deadline = tokio::time::Instant::now() + 6 * PATIENCE;
-            while posted_ref.load(Ordering::SeqCst) < 50 {
+            // Enough replies that the replay takes several pages, read while more commit.
+            while posted_ref.load(Ordering::SeqCst) < 250 {
                 assert!(
                     tokio::time::Instant::now() < deadline,
                     "the writers stalled"
@@ -104,10 +109,30 @@ async fn a_replay_from_a_cursor_meets_concurrent_replies_without_gap_or_duplicat
             }
             let mut ws = open(server_ref, Some(&c.member)).await;
             watch_replies(&mut ws, "replies", thread, Some(&from.cursor)).await;
-            let heard = ws.collect("replies", "replyAdded", 205).await;
+            let mut heard = ws.collect("replies", "replyAdded", 20).await;
+            let seen = posted_ref.load(Ordering::SeqCst);
+            while posted_ref.load(Ordering::SeqCst) < seen + 60 {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the writers stalled"
+                );
+                heard.push(ws.next_data("replies", "replyAdded").await);
+            }
+            stop_ref.store(true, Ordering::SeqCst);
             (ws, heard)
         };
-        let (concurrent, (mut ws, heard)) = tokio::join!(writing, listening);
+        let (concurrent, (mut ws, mut heard)) = tokio::join!(writing, listening);
+        assert!(
+            concurrent.len() < MAX_CONCURRENT_REPLIES,
+            "the writers stopped because the subscriber was mid-stream"
+        );
+        let expected_count = 5 + concurrent.len();
+        assert!(
+            heard.len() <= expected_count,
+            "more replies heard than posted"
+        );
+        let missing = expected_count - heard.len();
+        heard.extend(ws.collect("replies", "replyAdded", missing).await);
         let heard = Edge::all(&heard);
 
         let unique: HashSet<&Edge> = heard.iter().collect();
@@ -134,6 +159,9 @@ async fn a_replay_from_a_cursor_meets_concurrent_replies_without_gap_or_duplicat
     })
     .await;
 }
+
+/// A bound on the replies the concurrent writers post before the subscriber stops them.
+const MAX_CONCURRENT_REPLIES: usize = 2000;
 
 #[tokio::test]
 async fn a_client_that_reconnects_with_its_last_cursor_misses_nothing() {
