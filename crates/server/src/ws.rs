@@ -29,7 +29,7 @@ use crate::auth;
 use crate::server::AppState;
 
 /// Each connection reads in chunks this small: an idle subscription should cost little.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 1024;
 /// Outgoing messages are written once this much is buffered (or on flush).
 const WRITE_BUFFER: usize = 8 * 1024;
 /// How long a closing handshake may take before the connection is dropped.

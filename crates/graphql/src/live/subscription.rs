@@ -106,7 +106,7 @@ impl SubscriptionRoot {
                     continue;
                 };
                 let content = &feed.services.content;
-                match published.thread(content, thread).await {
+                match Box::pin(published.thread(content, thread)).await {
                     Ok(Some(thread)) => return Some((Ok(feed.item(ThreadObject(thread))), feed)),
                     Ok(None) => continue,
                     Err(err) => return Some((Err(gql(err)), feed)),
@@ -142,7 +142,7 @@ impl SubscriptionRoot {
                     continue;
                 };
                 let content = &feed.services.content;
-                match published.post(content, post).await {
+                match Box::pin(published.post(content, post)).await {
                     Ok(Some(post)) => return Some((Ok(feed.item(PostObject(post))), feed)),
                     Ok(None) => continue,
                     Err(err) => return Some((Err(gql(err)), feed)),
@@ -174,7 +174,7 @@ impl SubscriptionRoot {
                     continue;
                 };
                 let groups = &feed.services.groups;
-                match published.membership(groups, membership).await {
+                match Box::pin(published.membership(groups, membership)).await {
                     Ok(Some(found)) => {
                         return Some((Ok(feed.item(MembershipObject(found))), feed));
                     }
@@ -253,7 +253,9 @@ impl Feed {
             }
         };
         if recheck {
-            match self.access.still_allowed().await {
+            // Boxed, as the other rare steps of a feed: an idle subscription's future then holds
+            // little more than its wait for the next delivery.
+            match Box::pin(self.access.still_allowed()).await {
                 Ok(true) => {}
                 Ok(false) => {
                     return Some(Err(gql(DomainError::Forbidden(
@@ -293,7 +295,7 @@ impl Replies {
                 return Some((Ok(self.feed.item(edge)), self));
             }
             if self.catching_up {
-                if let Err(err) = self.catch_up().await {
+                if let Err(err) = Box::pin(self.catch_up()).await {
                     return Some((Err(gql(err)), self));
                 }
                 continue;
@@ -313,7 +315,7 @@ impl Replies {
             if post <= self.last {
                 continue;
             }
-            match published.post(&self.feed.services.content, post).await {
+            match Box::pin(published.post(&self.feed.services.content, post)).await {
                 Ok(Some(post)) => self.backlog.push_back(post),
                 Ok(None) => {}
                 Err(err) => return Some((Err(gql(err)), self)),
