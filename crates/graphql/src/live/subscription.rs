@@ -8,8 +8,8 @@ use async_graphql::connection::{CursorType, Edge, EmptyFields};
 use async_graphql::{Context, ID, Subscription};
 use convene_domain::ids::{GroupId, PostId, ThreadId};
 use convene_domain::{DomainError, DomainResult, Event, PageRequest, Post, Topic};
-use futures_util::Stream;
-use futures_util::stream;
+use futures_util::future::BoxFuture;
+use futures_util::{Stream, stream};
 
 use super::LiveConnection;
 use super::access::{Access, Need};
@@ -95,23 +95,14 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = GqlResult<ThreadObject>> + use<>, async_graphql::Error> {
         let group: GroupId = parse_id(&group_id)?;
         let feed = Feed::open(ctx, group, Need::Read, Topic::Group(group)).await?;
-        Ok(feed_stream(feed, |mut feed: Feed| async move {
-            loop {
-                let published = match feed.step().await? {
-                    Ok(Some(published)) => published,
-                    Ok(None) => continue,
-                    Err(err) => return Some((Err(err), feed)),
-                };
-                let Event::ThreadAdded { thread, .. } = published.event else {
-                    continue;
-                };
-                let content = &feed.services.content;
-                match Box::pin(published.thread(content, thread)).await {
-                    Ok(Some(thread)) => return Some((Ok(feed.item(ThreadObject(thread))), feed)),
-                    Ok(None) => continue,
-                    Err(err) => return Some((Err(gql(err)), feed)),
-                }
+        Ok(objects(feed, |published, services| match published.event {
+            Event::ThreadAdded { thread, .. } => {
+                let store = services.content.clone();
+                Some(Box::pin(async move {
+                    Ok(published.thread(&store, thread).await?.map(ThreadObject))
+                }))
             }
+            _ => None,
         }))
     }
 
@@ -131,23 +122,14 @@ impl SubscriptionRoot {
             .pop()
             .ok_or_else(|| gql(DomainError::NotFound))?;
         let feed = Feed::open(ctx, thread.group_id, Need::Read, Topic::Thread(thread_id)).await?;
-        Ok(feed_stream(feed, |mut feed: Feed| async move {
-            loop {
-                let published = match feed.step().await? {
-                    Ok(Some(published)) => published,
-                    Ok(None) => continue,
-                    Err(err) => return Some((Err(err), feed)),
-                };
-                let Event::PostUpdated { post, .. } = published.event else {
-                    continue;
-                };
-                let content = &feed.services.content;
-                match Box::pin(published.post(content, post)).await {
-                    Ok(Some(post)) => return Some((Ok(feed.item(PostObject(post))), feed)),
-                    Ok(None) => continue,
-                    Err(err) => return Some((Err(gql(err)), feed)),
-                }
+        Ok(objects(feed, |published, services| match published.event {
+            Event::PostUpdated { post, .. } => {
+                let store = services.content.clone();
+                Some(Box::pin(async move {
+                    Ok(published.post(&store, post).await?.map(PostObject))
+                }))
             }
+            _ => None,
         }))
     }
 
@@ -159,31 +141,45 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = GqlResult<MembershipObject>> + use<>, async_graphql::Error> {
         let group: GroupId = parse_id(&group_id)?;
         let feed = Feed::open(ctx, group, Need::Moderate, Topic::Group(group)).await?;
-        Ok(feed_stream(feed, |mut feed: Feed| async move {
-            loop {
-                let published = match feed.step().await? {
-                    Ok(Some(published)) => published,
-                    Ok(None) => continue,
-                    Err(err) => return Some((Err(err), feed)),
-                };
-                let Event::MembershipChanged {
-                    membership: Some(membership),
-                    ..
-                } = published.event
-                else {
-                    continue;
-                };
-                let groups = &feed.services.groups;
-                match Box::pin(published.membership(groups, membership)).await {
-                    Ok(Some(found)) => {
-                        return Some((Ok(feed.item(MembershipObject(found))), feed));
-                    }
-                    Ok(None) => continue,
-                    Err(err) => return Some((Err(gql(err)), feed)),
-                }
+        Ok(objects(feed, |published, services| match published.event {
+            Event::MembershipChanged {
+                membership: Some(membership),
+                ..
+            } => {
+                let store = services.groups.clone();
+                Some(Box::pin(async move {
+                    let found = published.membership(&store, membership).await?;
+                    Ok(found.map(MembershipObject))
+                }))
             }
+            _ => None,
         }))
     }
+}
+
+/// Loads what an event names, if the subscription wants that kind of event.
+type Load<T> = fn(Arc<Published>, &Services) -> Option<BoxFuture<'static, DomainResult<Option<T>>>>;
+
+/// The objects that the events `load` picks name, as they are when the event arrives; events
+/// whose object is gone since are skipped.
+fn objects<T: Send + 'static>(feed: Feed, load: Load<T>) -> impl Stream<Item = GqlResult<T>> {
+    feed_stream(feed, move |mut feed: Feed| async move {
+        loop {
+            let published = match feed.step().await? {
+                Ok(Some(published)) => published,
+                Ok(None) => continue,
+                Err(err) => return Some((Err(err), feed)),
+            };
+            let Some(loading) = load(published, &feed.services) else {
+                continue;
+            };
+            match loading.await {
+                Ok(Some(object)) => return Some((Ok(feed.item(object)), feed)),
+                Ok(None) => continue,
+                Err(err) => return Some((Err(gql(err)), feed)),
+            }
+        }
+    })
 }
 
 /// A stream over `state`, advanced by `next`; it ends after the first error (a revoked
