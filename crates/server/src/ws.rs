@@ -151,41 +151,34 @@ async fn serve(
     let mut shutdown = state.shutdown.clone();
     let init_timeout = tokio::time::sleep(Duration::from_secs(state.config.ws_init_timeout_secs));
     let mut init_timeout = std::pin::pin!(init_timeout);
+    let shutting_down = || Some((1001, "the server is shutting down".to_owned()));
+    let overflowed = || Some((1013, "too slow: resume from your last cursor".to_owned()));
     let close = loop {
         let outgoing = tokio::select! {
             biased;
-            _ = shutdown.wait_for(|stopping| *stopping) => break Some((1001, "the server is shutting down")),
-            () = queue.overflowed() => break Some((1013, "too slow: resume from your last cursor")),
+            _ = shutdown.wait_for(|stopping| *stopping) => break shutting_down(),
+            () = queue.overflowed() => break overflowed(),
             () = &mut init_timeout, if !progress.init_seen.load(Ordering::Acquire) => {
-                break Some((4408, "Connection initialisation timeout"));
+                break Some((4408, "Connection initialisation timeout".to_owned()));
             }
             outgoing = protocol_stream.next() => outgoing,
         };
         let message = match outgoing {
             None => match progress.read_failure.load(Ordering::Acquire) {
-                0 => break Some((1000, "")),
-                1009 => break Some((1009, "message too big")),
-                code => break Some((code, "unreadable message")),
+                0 => break Some((1000, String::new())),
+                1009 => break Some((1009, "message too big".to_owned())),
+                code => break Some((code, "unreadable message".to_owned())),
             },
             Some(WsMessage::Text(text)) => Message::Text(text.into()),
             Some(WsMessage::Close(code, reason)) => {
-                let code = close_code(code, &reason, &progress);
-                let _ = tokio::time::timeout(
-                    CLOSE_TIMEOUT,
-                    sink.send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    }))),
-                )
-                .await;
-                break None;
+                break Some((close_code(code, &reason, &progress), reason));
             }
         };
         // A client that stops reading blocks this send; its queue then fills up.
         tokio::select! {
             biased;
-            _ = shutdown.wait_for(|stopping| *stopping) => break Some((1001, "the server is shutting down")),
-            () = queue.overflowed() => break Some((1013, "too slow: resume from your last cursor")),
+            _ = shutdown.wait_for(|stopping| *stopping) => break shutting_down(),
+            () = queue.overflowed() => break overflowed(),
             sent = sink.send(message) => if sent.is_err() { break None },
         }
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::connection::{CursorType, Edge, EmptyFields};
 use async_graphql::{Context, ID, Subscription};
 use convene_domain::ids::{GroupId, PostId, ThreadId};
-use convene_domain::{DomainError, DomainResult, Event, PageRequest, Post, Topic};
+use convene_domain::{DomainError, DomainResult, Event, PageRequest, Post, Thread, Topic};
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, stream};
 
@@ -48,13 +48,7 @@ impl SubscriptionRoot {
             .transpose()
             .gql()?;
         let services = ctx.services()?;
-        let thread = services
-            .content
-            .threads_by_ids(&[thread_id])
-            .await
-            .gql()?
-            .pop()
-            .ok_or_else(|| gql(DomainError::NotFound))?;
+        let thread = thread(services, thread_id).await?;
         let feed = Feed::open(ctx, thread.group_id, Need::Read, Topic::Thread(thread_id)).await?;
         // Without a cursor, the feed starts after the newest post at subscribe time.
         let last = match after {
@@ -113,14 +107,7 @@ impl SubscriptionRoot {
         thread_id: ID,
     ) -> Result<impl Stream<Item = GqlResult<PostObject>> + use<>, async_graphql::Error> {
         let thread_id: ThreadId = parse_id(&thread_id)?;
-        let thread = ctx
-            .services()?
-            .content
-            .threads_by_ids(&[thread_id])
-            .await
-            .gql()?
-            .pop()
-            .ok_or_else(|| gql(DomainError::NotFound))?;
+        let thread = thread(ctx.services()?, thread_id).await?;
         let feed = Feed::open(ctx, thread.group_id, Need::Read, Topic::Thread(thread_id)).await?;
         Ok(objects(feed, |published, services| match published.event {
             Event::PostUpdated { post, .. } => {
@@ -155,6 +142,12 @@ impl SubscriptionRoot {
             _ => None,
         }))
     }
+}
+
+/// The thread a subscription follows; its group's access is checked by [`Feed::open`].
+async fn thread(services: &Services, id: ThreadId) -> GqlResult<Thread> {
+    let found = services.content.threads_by_ids(&[id]).await.gql()?.pop();
+    found.ok_or_else(|| gql(DomainError::NotFound))
 }
 
 /// Loads what an event names, if the subscription wants that kind of event.
