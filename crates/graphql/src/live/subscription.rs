@@ -42,43 +42,9 @@ impl SubscriptionRoot {
         thread_id: ID,
         after: Option<String>,
     ) -> Result<impl Stream<Item = GqlResult<PostEdge>> + use<>, async_graphql::Error> {
-        let thread_id: ThreadId = parse_id(&thread_id)?;
-        let after = after
-            .map(|raw| Cursor::decode_cursor(&raw).map(|c| PostId::from_uuid(c.0)))
-            .transpose()
-            .gql()?;
-        let services = ctx.services()?;
-        let thread = thread(services, thread_id).await?;
-        let feed = Feed::open(ctx, thread.group_id, Need::Read, Topic::Thread(thread_id)).await?;
-        // Without a cursor, the feed starts after the newest post at subscribe time.
-        let last = match after {
-            Some(after) => after,
-            None => {
-                let newest = PageRequest {
-                    limit: 1,
-                    after: None,
-                    before: None,
-                    backward: true,
-                };
-                let page = services
-                    .content
-                    .thread_posts(thread_id, &newest)
-                    .await
-                    .gql()?;
-                page.items
-                    .last()
-                    .map(|p| p.id)
-                    .ok_or_else(|| gql(DomainError::Internal("a thread without posts".into())))?
-            }
-        };
-        let replies = Replies {
-            feed,
-            thread: thread_id,
-            last,
-            backlog: VecDeque::new(),
-            catching_up: after.is_some(),
-        };
-        Ok(feed_stream(replies, Replies::next))
+        // Subscribing is boxed, so that its future, kept inline by async-graphql for the
+        // subscription's whole life, is only a pointer once it has run.
+        Box::pin(subscribe_replies(ctx, thread_id, after)).await
     }
 
     /// Every thread started in the group.
@@ -88,7 +54,7 @@ impl SubscriptionRoot {
         group_id: ID,
     ) -> Result<impl Stream<Item = GqlResult<ThreadObject>> + use<>, async_graphql::Error> {
         let group: GroupId = parse_id(&group_id)?;
-        let feed = Feed::open(ctx, group, Need::Read, Topic::Group(group)).await?;
+        let feed = Box::pin(Feed::open(ctx, group, Need::Read, Topic::Group(group))).await?;
         Ok(objects(feed, |published, services| match published.event {
             Event::ThreadAdded { thread, .. } => {
                 let store = services.content.clone();
@@ -108,7 +74,13 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = GqlResult<PostObject>> + use<>, async_graphql::Error> {
         let thread_id: ThreadId = parse_id(&thread_id)?;
         let thread = thread(ctx.services()?, thread_id).await?;
-        let feed = Feed::open(ctx, thread.group_id, Need::Read, Topic::Thread(thread_id)).await?;
+        let feed = Box::pin(Feed::open(
+            ctx,
+            thread.group_id,
+            Need::Read,
+            Topic::Thread(thread_id),
+        ))
+        .await?;
         Ok(objects(feed, |published, services| match published.event {
             Event::PostUpdated { post, .. } => {
                 let store = services.content.clone();
@@ -127,7 +99,7 @@ impl SubscriptionRoot {
         group_id: ID,
     ) -> Result<impl Stream<Item = GqlResult<MembershipObject>> + use<>, async_graphql::Error> {
         let group: GroupId = parse_id(&group_id)?;
-        let feed = Feed::open(ctx, group, Need::Moderate, Topic::Group(group)).await?;
+        let feed = Box::pin(Feed::open(ctx, group, Need::Moderate, Topic::Group(group))).await?;
         Ok(objects(feed, |published, services| match published.event {
             Event::MembershipChanged {
                 membership: Some(membership),
@@ -173,6 +145,51 @@ fn objects<T: Send + 'static>(feed: Feed, load: Load<T>) -> impl Stream<Item = G
             }
         }
     })
+}
+
+/// Subscribes to a thread's replies: after `after`, or after its newest post.
+async fn subscribe_replies(
+    ctx: &Context<'_>,
+    thread_id: ID,
+    after: Option<String>,
+) -> GqlResult<impl Stream<Item = GqlResult<PostEdge>> + use<>> {
+    let thread_id: ThreadId = parse_id(&thread_id)?;
+    let after = after
+        .map(|raw| Cursor::decode_cursor(&raw).map(|c| PostId::from_uuid(c.0)))
+        .transpose()
+        .gql()?;
+    let services = ctx.services()?;
+    let thread = thread(services, thread_id).await?;
+    let feed = Feed::open(ctx, thread.group_id, Need::Read, Topic::Thread(thread_id)).await?;
+    // Without a cursor, the feed starts after the newest post at subscribe time.
+    let last = match after {
+        Some(after) => after,
+        None => {
+            let newest = PageRequest {
+                limit: 1,
+                after: None,
+                before: None,
+                backward: true,
+            };
+            let page = services
+                .content
+                .thread_posts(thread_id, &newest)
+                .await
+                .gql()?;
+            page.items
+                .last()
+                .map(|p| p.id)
+                .ok_or_else(|| gql(DomainError::Internal("a thread without posts".into())))?
+        }
+    };
+    let replies = Replies {
+        feed,
+        thread: thread_id,
+        last,
+        backlog: VecDeque::new(),
+        catching_up: after.is_some(),
+    };
+    Ok(feed_stream(replies, Replies::next))
 }
 
 /// A stream over `state`, advanced by `next`; it ends after the first error (a revoked
