@@ -1,6 +1,11 @@
-//! argon2id password hashing on the blocking pool, at most one hash per core at a time.
+//! argon2id password hashing on the blocking pool, a bounded number at a time.
+//!
+//! Hashing is slow by design, so a flood of logins could take every core and queue without
+//! end. Hashes run on all cores but one, leaving a core for readers, and a login that cannot
+//! start hashing within [`QUEUE_WAIT`] is answered `RATE_LIMITED` instead of waiting longer.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
@@ -16,15 +21,26 @@ const MEMORY_KIB: u32 = 19_456;
 const PASSES: u32 = 2;
 const LANES: u32 = 1;
 
+/// How long a hash may wait for a free core before the request is refused.
+const QUEUE_WAIT: Duration = Duration::from_secs(1);
+
 pub(crate) struct Argon2Hasher {
     argon2: Argon2<'static>,
     permits: Arc<Semaphore>,
+    queue_wait: Duration,
     /// Verified against when the user is unknown, so that the answer takes as long.
     decoy_hash: String,
 }
 
 impl Argon2Hasher {
     pub(crate) fn new() -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self::with_limits(cores.saturating_sub(1).max(1), QUEUE_WAIT)
+    }
+
+    /// A hasher running at most `parallel` hashes at a time, each waiting at most
+    /// `queue_wait` for its turn.
+    fn with_limits(parallel: usize, queue_wait: Duration) -> anyhow::Result<Self> {
         let params = Params::new(MEMORY_KIB, PASSES, LANES, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
@@ -33,23 +49,25 @@ impl Argon2Hasher {
             .hash_password(b"decoy password for unknown users", &salt)
             .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
             .to_string();
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
             argon2,
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(parallel)),
+            queue_wait,
             decoy_hash,
         })
     }
 
-    /// Runs `work` on the blocking pool once a permit is free.
+    /// Runs `work` on the blocking pool once a permit is free, or answers `RateLimited` if
+    /// none frees up in time.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> DomainResult<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let _permit = tokio::time::timeout(self.queue_wait, self.permits.acquire())
             .await
+            .map_err(|_| DomainError::RateLimited {
+                retry_after_secs: self.queue_wait.as_secs().max(1),
+            })?
             .map_err(DomainError::internal)?;
         let argon2 = self.argon2.clone();
         tokio::task::spawn_blocking(move || work(&argon2))
@@ -115,6 +133,34 @@ mod tests {
                 .verify("decoy password for unknown users", None)
                 .await
                 .expect("verify")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_cannot_start_in_time_is_rate_limited() {
+        let hasher = Argon2Hasher::with_limits(1, Duration::from_millis(50)).expect("hasher");
+        let busy = hasher
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("permit");
+        let refused = hasher.verify("correct horse battery", None).await;
+        assert!(
+            matches!(
+                refused,
+                Err(DomainError::RateLimited {
+                    retry_after_secs: 1
+                })
+            ),
+            "{refused:?}"
+        );
+        drop(busy);
+        assert!(
+            !hasher
+                .verify("correct horse battery", None)
+                .await
+                .expect("a free core hashes")
         );
     }
 }
