@@ -5,7 +5,8 @@ use convene_domain::ports::{AccountStore, IdempotencyKey};
 use convene_domain::{DomainError, DomainResult, Event, Page, PageRequest, Session, User};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, JoinType, QueryFilter,
+    QuerySelect, RelationDef,
 };
 
 use crate::convert;
@@ -177,22 +178,24 @@ impl AccountStore for SqlAccountStore {
         token_hash: &[u8; 32],
         now: DateTime<Utc>,
     ) -> DomainResult<Option<(Session, User)>> {
+        // One query: the session and its owner.
+        let owner: RelationDef = session::Entity::belongs_to(user::Entity)
+            .from(session::Column::UserId)
+            .to(user::Column::Id)
+            .into();
         let found = session::Entity::find()
             .filter(session::Column::TokenHash.eq(hex_hash(token_hash)))
             .filter(session::Column::ExpiresAt.gt(now))
+            .join(JoinType::InnerJoin, owner)
+            .select_also(user::Entity)
             .one(self.db.conn())
             .await
             .dom()?;
-        let Some(found) = found else {
-            return Ok(None);
-        };
-        let owner = user::Entity::find_by_id(found.user_id)
-            .one(self.db.conn())
-            .await
-            .dom()?;
-        match owner {
-            Some(owner) => Ok(Some((convert::session(found), convert::user(owner)?))),
-            None => Ok(None),
+        match found {
+            Some((found, Some(owner))) => {
+                Ok(Some((convert::session(found), convert::user(owner)?)))
+            }
+            _ => Ok(None),
         }
     }
 

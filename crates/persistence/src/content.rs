@@ -12,7 +12,7 @@ use convene_domain::{
     Presentation, ReactionContent, ReactionGroup, StoredFile, SubscriptionLevel, Thread, ThreadKey,
     ThreadOrder,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, Statement,
@@ -868,31 +868,22 @@ impl ContentStore for SqlContentStore {
     ) -> DomainResult<Vec<(PostId, Vec<ReactionGroup>)>> {
         let db = self.db.conn();
         let ids: Vec<Uuid> = posts.iter().map(PostId::as_uuid).collect();
-        let counts: Vec<(Uuid, String, i64)> = reaction::Entity::find()
+        // One query: the count of each kind, and how many of those are the viewer's (0 or 1).
+        let viewer = viewer.map_or(Uuid::nil(), |v| v.as_uuid());
+        let mine = Expr::case(reaction::Column::UserId.eq(viewer), 1).finally(0);
+        let counts: Vec<(Uuid, String, i64, i64)> = reaction::Entity::find()
             .select_only()
             .column(reaction::Column::PostId)
             .column(reaction::Column::Content)
             .column_as(reaction::Column::UserId.count(), "count")
-            .filter(reaction::Column::PostId.is_in(ids.clone()))
+            .column_as(Expr::from(Func::sum(mine)), "mine")
+            .filter(reaction::Column::PostId.is_in(ids))
             .group_by(reaction::Column::PostId)
             .group_by(reaction::Column::Content)
             .into_tuple()
             .all(db)
             .await
             .dom()?;
-        let mine: Vec<(Uuid, String)> = match viewer {
-            Some(viewer) => reaction::Entity::find()
-                .select_only()
-                .column(reaction::Column::PostId)
-                .column(reaction::Column::Content)
-                .filter(reaction::Column::PostId.is_in(ids))
-                .filter(reaction::Column::UserId.eq(viewer.as_uuid()))
-                .into_tuple()
-                .all(db)
-                .await
-                .dom()?,
-            None => Vec::new(),
-        };
         let mut groups: HashMap<PostId, Vec<ReactionGroup>> = posts
             .iter()
             .map(|&id| {
@@ -907,17 +898,11 @@ impl ContentStore for SqlContentStore {
                 (id, all)
             })
             .collect();
-        for (post, content, n) in counts {
+        for (post, content, n, mine) in counts {
             if let Some(list) = groups.get_mut(&PostId::from_uuid(post)) {
                 if let Some(g) = list.iter_mut().find(|g| g.content.as_str() == content) {
                     g.count = u64::try_from(n).unwrap_or(0);
-                }
-            }
-        }
-        for (post, content) in mine {
-            if let Some(list) = groups.get_mut(&PostId::from_uuid(post)) {
-                if let Some(g) = list.iter_mut().find(|g| g.content.as_str() == content) {
-                    g.viewer_has_reacted = true;
+                    g.viewer_has_reacted = mine > 0;
                 }
             }
         }
