@@ -6,6 +6,7 @@ mod client;
 mod fixtures;
 mod process;
 
+mod fanout;
 mod processes;
 mod protocol;
 mod refusals;

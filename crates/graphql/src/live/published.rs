@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use convene_domain::ids::{MembershipId, PostId, ThreadId};
-use convene_domain::ports::{ContentStore, GroupStore};
-use convene_domain::{DomainResult, Event, Membership, Post, Thread};
+use convene_domain::ids::{MembershipId, PostId, ThreadId, UserId};
+use convene_domain::ports::{AccountStore, ContentStore, GroupStore};
+use convene_domain::{DomainResult, Event, Membership, Post, Thread, User};
 use tokio::sync::OnceCell;
 
 pub(crate) struct Published {
@@ -14,6 +14,7 @@ pub(crate) struct Published {
     post: OnceCell<Option<Post>>,
     thread: OnceCell<Option<Thread>>,
     membership: OnceCell<Option<Membership>>,
+    author: OnceCell<Option<User>>,
 }
 
 impl Published {
@@ -23,6 +24,7 @@ impl Published {
             post: OnceCell::new(),
             thread: OnceCell::new(),
             membership: OnceCell::new(),
+            author: OnceCell::new(),
         }
     }
 
@@ -45,6 +47,18 @@ impl Published {
     ) -> DomainResult<Option<Thread>> {
         self.thread
             .get_or_try_init(|| async { Ok(store.threads_by_ids(&[id]).await?.pop()) })
+            .await
+            .cloned()
+    }
+
+    /// The author of the event's post or thread, which most subscriptions show.
+    pub(crate) async fn author(
+        &self,
+        store: &Arc<dyn AccountStore>,
+        id: UserId,
+    ) -> DomainResult<Option<User>> {
+        self.author
+            .get_or_try_init(|| async { Ok(store.users_by_ids(&[id]).await?.pop()) })
             .await
             .cloned()
     }

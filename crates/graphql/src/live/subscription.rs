@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::connection::{CursorType, Edge, EmptyFields};
 use async_graphql::{Context, ID, Subscription};
 use convene_domain::ids::{GroupId, PostId, ThreadId};
-use convene_domain::{DomainError, DomainResult, Event, PageRequest, Post, Thread, Topic};
+use convene_domain::{DomainError, DomainResult, Event, PageRequest, Post, Thread, Topic, User};
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, stream};
 
@@ -59,7 +59,8 @@ impl SubscriptionRoot {
             Event::ThreadAdded { thread, .. } => {
                 let store = services.content.clone();
                 Some(Box::pin(async move {
-                    Ok(published.thread(&store, thread).await?.map(ThreadObject))
+                    let found = published.thread(&store, thread).await?;
+                    Ok(found.map(|thread| (ThreadObject(thread), None)))
                 }))
             }
             _ => None,
@@ -83,9 +84,10 @@ impl SubscriptionRoot {
         .await?;
         Ok(objects(feed, |published, services| match published.event {
             Event::PostUpdated { post, .. } => {
-                let store = services.content.clone();
+                let services = services.clone();
                 Some(Box::pin(async move {
-                    Ok(published.post(&store, post).await?.map(PostObject))
+                    let found = post_and_author(published, &services, post).await?;
+                    Ok(found.map(|(post, author)| (PostObject(post), author)))
                 }))
             }
             _ => None,
@@ -108,7 +110,7 @@ impl SubscriptionRoot {
                 let store = services.groups.clone();
                 Some(Box::pin(async move {
                     let found = published.membership(&store, membership).await?;
-                    Ok(found.map(MembershipObject))
+                    Ok(found.map(|membership| (MembershipObject(membership), None)))
                 }))
             }
             _ => None,
@@ -122,8 +124,25 @@ async fn thread(services: &Services, id: ThreadId) -> GqlResult<Thread> {
     found.ok_or_else(|| gql(DomainError::NotFound))
 }
 
-/// Loads what an event names, if the subscription wants that kind of event.
-type Load<T> = fn(Arc<Published>, &Services) -> Option<BoxFuture<'static, DomainResult<Option<T>>>>;
+/// Loads what an event names, and the author to prime, if the subscription wants that kind of
+/// event.
+type Load<T> = fn(
+    Arc<Published>,
+    &Services,
+) -> Option<BoxFuture<'static, DomainResult<Option<(T, Option<User>)>>>>;
+
+/// The post an event names and its author, each read once for all subscribers.
+async fn post_and_author(
+    published: Arc<Published>,
+    services: &Services,
+    id: PostId,
+) -> DomainResult<Option<(Post, Option<User>)>> {
+    let Some(post) = published.post(&services.content, id).await? else {
+        return Ok(None);
+    };
+    let author = published.author(&services.accounts, post.author_id).await?;
+    Ok(Some((post, author)))
+}
 
 /// The objects that the events `load` picks name, as they are when the event arrives; events
 /// whose object is gone since are skipped.
@@ -139,7 +158,9 @@ fn objects<T: Send + 'static>(feed: Feed, load: Load<T>) -> impl Stream<Item = G
                 continue;
             };
             match loading.await {
-                Ok(Some(object)) => return Some((Ok(feed.item(object)), feed)),
+                Ok(Some((object, author))) => {
+                    return Some((Ok(feed.item(object, author).await), feed));
+                }
                 Ok(None) => continue,
                 Err(err) => return Some((Err(gql(err)), feed)),
             }
@@ -275,9 +296,13 @@ impl Feed {
     }
 
     /// Hands an item over for resolution, with the connection's loader caches emptied so that
-    /// it shows the data as it is now and the caches never outgrow one item.
-    fn item<T>(&self, item: T) -> T {
+    /// it shows the data as it is now and the caches never outgrow one item. The event's
+    /// author, read once for all subscribers, is primed in the emptied cache.
+    async fn item<T>(&self, item: T, author: Option<User>) -> T {
         self.loaders.clear();
+        if let Some(author) = author {
+            self.loaders.users.feed_one(author.id, author).await;
+        }
         item
     }
 }
@@ -288,17 +313,18 @@ struct Replies {
     thread: ThreadId,
     /// The newest reply handed over (or the client's cursor): nothing at or before it is sent.
     last: PostId,
-    backlog: VecDeque<Post>,
+    /// Replies to hand over, with their author when an event brought it.
+    backlog: VecDeque<(Post, Option<User>)>,
     catching_up: bool,
 }
 
 impl Replies {
     async fn next(mut self) -> Option<(GqlResult<PostEdge>, Self)> {
         loop {
-            if let Some(post) = self.backlog.pop_front() {
+            if let Some((post, author)) = self.backlog.pop_front() {
                 self.last = post.id;
                 let edge = Edge::new(Cursor(post.id.as_uuid()), PostObject(post));
-                return Some((Ok(self.feed.item(edge)), self));
+                return Some((Ok(self.feed.item(edge, author).await), self));
             }
             if self.catching_up {
                 if let Err(err) = Box::pin(self.catch_up()).await {
@@ -321,8 +347,8 @@ impl Replies {
             if post <= self.last {
                 continue;
             }
-            match Box::pin(published.post(&self.feed.services.content, post)).await {
-                Ok(Some(post)) => self.backlog.push_back(post),
+            match Box::pin(post_and_author(published, &self.feed.services, post)).await {
+                Ok(Some(found)) => self.backlog.push_back(found),
                 Ok(None) => {}
                 Err(err) => return Some((Err(gql(err)), self)),
             }
@@ -344,7 +370,8 @@ impl Replies {
             .thread_posts(self.thread, &request)
             .await?;
         self.catching_up = page.has_next;
-        self.backlog.extend(page.items);
+        self.backlog
+            .extend(page.items.into_iter().map(|post| (post, None)));
         Ok(())
     }
 }
