@@ -416,6 +416,13 @@ pub trait ContentStore: Send + Sync {
     /// A thread's posts, oldest first.
     async fn thread_posts(&self, thread: ThreadId, page: &PageRequest) -> DomainResult<Page<Post>>;
 
+    /// Like [`ContentStore::thread_posts`], each post with its author, read together.
+    async fn thread_posts_with_authors(
+        &self,
+        thread: ThreadId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<(Post, User)>>;
+
     /// A post's earlier versions, oldest first.
     async fn revisions(&self, post: PostId, page: &PageRequest)
     -> DomainResult<Page<PostRevision>>;

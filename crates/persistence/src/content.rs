@@ -10,12 +10,13 @@ use convene_domain::values::{PostBody, Reason, ThreadTitle};
 use convene_domain::{
     Actor, DomainError, DomainResult, Event, Group, Page, PageRequest, Post, PostRevision,
     Presentation, ReactionContent, ReactionGroup, StoredFile, SubscriptionLevel, Thread, ThreadKey,
-    ThreadOrder,
+    ThreadOrder, User,
 };
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, Statement,
+    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef,
+    Select, SqlErr, Statement,
 };
 use uuid::Uuid;
 
@@ -23,11 +24,11 @@ use crate::convert;
 use crate::db::{Database, DatabaseKind};
 use crate::entity::{
     group, idempotency_key, post, post_revision, presentation, reaction, thread, thread_read,
-    thread_subscription,
+    thread_subscription, user,
 };
 use crate::error::{DbResultExt, db_err};
 use crate::groups::{insert_log, membership_of};
-use crate::paginate::{by_ids, count, keyset_page};
+use crate::paginate::{by_ids, count, keyset_page, keyset_page_two};
 
 /// How long an idempotency key answers with its first result.
 const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
@@ -837,6 +838,29 @@ impl ContentStore for SqlContentStore {
             .await
             .dom()?;
         Ok(rows.map(convert::post))
+    }
+
+    async fn thread_posts_with_authors(
+        &self,
+        thread_id: ThreadId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<(Post, User)>> {
+        let author: RelationDef = post::Entity::belongs_to(user::Entity)
+            .from(post::Column::AuthorId)
+            .to(user::Column::Id)
+            .into();
+        let select = post::Entity::find()
+            .filter(post::Column::ThreadId.eq(thread_id.as_uuid()))
+            .join(JoinType::InnerJoin, author)
+            .select_also(user::Entity);
+        let rows = keyset_page_two(select, post::Column::Id, page, self.db.conn())
+            .await
+            .dom()?;
+        rows.try_map(|(post, author)| {
+            let author =
+                author.ok_or_else(|| DomainError::internal("a post without its author"))?;
+            Ok((convert::post(post), convert::user(author)?))
+        })
     }
 
     async fn revisions(

@@ -2,7 +2,7 @@ use convene_domain::{Page, PageRequest};
 use sea_orm::sea_query::IntoCondition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect, Select, SelectTwo,
 };
 
 /// Reads one keyset page of `select`, ordered by `key` (a UUIDv7 column: creation order).
@@ -17,7 +17,32 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let mut select = select;
+    let rows = keyset(select, key, request).all(db).await?;
+    Ok(Page::from_scan(rows, request))
+}
+
+/// Like [`keyset_page`], each row with the row of another entity that `select` joins.
+pub(crate) async fn keyset_page_two<E, F, C>(
+    select: SelectTwo<E, F>,
+    key: E::Column,
+    request: &PageRequest,
+    db: &C,
+) -> Result<Page<(E::Model, Option<F::Model>)>, DbErr>
+where
+    E: EntityTrait,
+    F: EntityTrait,
+    C: ConnectionTrait,
+{
+    let rows = keyset(select, key, request).all(db).await?;
+    Ok(Page::from_scan(rows, request))
+}
+
+/// Bounds, orders and limits `select` for one keyset page (one row more than asked).
+fn keyset<S, K>(mut select: S, key: K, request: &PageRequest) -> S
+where
+    S: QueryFilter + QueryOrder + QuerySelect,
+    K: ColumnTrait,
+{
     if let Some(after) = request.after {
         select = select.filter(key.gt(after));
     }
@@ -29,11 +54,7 @@ where
     } else {
         select.order_by_asc(key)
     };
-    let rows = select
-        .limit(request.limit.saturating_add(1))
-        .all(db)
-        .await?;
-    Ok(Page::from_scan(rows, request))
+    select.limit(request.limit.saturating_add(1))
 }
 
 /// Counts the rows `condition` selects.

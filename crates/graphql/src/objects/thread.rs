@@ -72,12 +72,19 @@ impl ThreadObject {
         before: Option<String>,
     ) -> GqlResult<Conn<PostObject>> {
         let request = PageArgs::new(first, after, last, before).request()?;
-        let page = ctx
-            .services()?
-            .content
-            .thread_posts(self.0.id, &request)
-            .await
-            .gql()?;
+        let content = &ctx.services()?.content;
+        let page = if asks(ctx, "author") {
+            // The authors come with the page, in the same query.
+            let page = content
+                .thread_posts_with_authors(self.0.id, &request)
+                .await
+                .gql()?;
+            let authors = page.items.iter().map(|(p, a)| (p.author_id, a.clone()));
+            ctx.loaders()?.users.feed_many(authors).await;
+            page.map(|(post, _)| post)
+        } else {
+            content.thread_posts(self.0.id, &request).await.gql()?
+        };
         prefetch(ctx, &page.items).await?;
         let total = self.0.reply_count + 1;
         let total = TotalCount::new(move || async move { Ok(total) }.boxed());
@@ -144,30 +151,26 @@ impl ThreadObject {
     }
 }
 
-/// Loads, in one batch each, what the page's posts refer to and the query asks for, so that a
-/// page costs the same number of statements whatever its size.
-async fn prefetch(ctx: &Context<'_>, posts: &[convene_domain::Post]) -> GqlResult<()> {
+/// Whether the query asks for `field` of the page's posts.
+fn asks(ctx: &Context<'_>, field: &str) -> bool {
     let look = ctx.look_ahead();
-    let asks = |field: &str| {
-        look.field("nodes").field(field).exists()
-            || look.field("edges").field("node").field(field).exists()
-    };
+    look.field("nodes").field(field).exists()
+        || look.field("edges").field("node").field(field).exists()
+}
+
+/// Loads, in one batch each, what the page's posts refer to and the query asks for (their
+/// authors came with the page), so that a page costs the same number of statements whatever
+/// its size.
+async fn prefetch(ctx: &Context<'_>, posts: &[convene_domain::Post]) -> GqlResult<()> {
     let loaders = ctx.loaders()?;
-    if asks("author") {
-        loaders
-            .users
-            .load_many(posts.iter().map(|p| p.author_id))
-            .await
-            .map_err(load_err)?;
-    }
-    if asks("reactionGroups") {
+    if asks(ctx, "reactionGroups") {
         loaders
             .reaction_groups
             .load_many(posts.iter().map(|p| p.id))
             .await
             .map_err(load_err)?;
     }
-    if asks("replyTo") {
+    if asks(ctx, "replyTo") {
         loaders
             .posts
             .load_many(posts.iter().filter_map(|p| p.reply_to))
