@@ -158,6 +158,14 @@ pub trait GroupStore: Send + Sync {
 
     async fn groups_by_ids(&self, ids: &[GroupId]) -> DomainResult<Vec<Group>>;
 
+    /// Like [`GroupStore::groups_by_ids`], each group with `viewer`'s membership of it (in any
+    /// state), read together.
+    async fn groups_with_memberships(
+        &self,
+        ids: &[GroupId],
+        viewer: Option<UserId>,
+    ) -> DomainResult<Vec<(Group, Option<Membership>)>>;
+
     async fn group_by_slug(&self, slug: &str) -> DomainResult<Option<Group>>;
 
     /// Groups the viewer can see (SECRET ones only where they are active or invited, all of

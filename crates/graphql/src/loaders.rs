@@ -41,7 +41,6 @@ macro_rules! by_id_loader {
 }
 
 by_id_loader!(UserLoader, AccountStore, UserId, User, users_by_ids);
-by_id_loader!(GroupLoader, GroupStore, GroupId, Group, groups_by_ids);
 by_id_loader!(
     MembershipLoader,
     GroupStore,
@@ -146,21 +145,26 @@ impl Loader<ThreadId> for SubscriptionLoader {
 }
 
 /// The viewer's own membership in each group (absent for anonymous viewers).
-pub(crate) struct ViewerMembershipLoader {
+/// Groups with the viewer's own membership of each, in one query: what a group's page and
+/// every permission check need together.
+pub(crate) struct GroupLoader {
     store: Arc<dyn GroupStore>,
     viewer: Option<UserId>,
 }
 
-impl Loader<GroupId> for ViewerMembershipLoader {
-    type Value = Membership;
+impl Loader<GroupId> for GroupLoader {
+    type Value = (Group, Option<Membership>);
     type Error = LoadError;
 
-    async fn load(&self, keys: &[GroupId]) -> Result<HashMap<GroupId, Membership>, LoadError> {
-        let Some(viewer) = self.viewer else {
-            return Ok(HashMap::new());
-        };
-        let memberships = self.store.memberships_of(viewer, keys).await?;
-        Ok(memberships.into_iter().map(|m| (m.group_id, m)).collect())
+    async fn load(
+        &self,
+        keys: &[GroupId],
+    ) -> Result<HashMap<GroupId, (Group, Option<Membership>)>, LoadError> {
+        let found = self
+            .store
+            .groups_with_memberships(keys, self.viewer)
+            .await?;
+        Ok(found.into_iter().map(|(g, m)| (g.id, (g, m))).collect())
     }
 }
 
@@ -184,7 +188,6 @@ pub(crate) struct Loaders {
     pub groups: DataLoader<GroupLoader, HashMapCache>,
     pub memberships: DataLoader<MembershipLoader, HashMapCache>,
     pub log_entries: DataLoader<LogEntryLoader, HashMapCache>,
-    pub viewer_memberships: DataLoader<ViewerMembershipLoader, HashMapCache>,
     pub member_counts: DataLoader<MemberCountLoader, HashMapCache>,
     pub threads: DataLoader<ThreadLoader, HashMapCache>,
     pub posts: DataLoader<PostLoader, HashMapCache>,
@@ -217,13 +220,12 @@ impl Loaders {
                 viewer: viewer_id,
             }),
             users: cached(UserLoader(services.accounts.clone())),
-            groups: cached(GroupLoader(services.groups.clone())),
-            memberships: cached(MembershipLoader(services.groups.clone())),
-            log_entries: cached(LogEntryLoader(services.groups.clone())),
-            viewer_memberships: cached(ViewerMembershipLoader {
+            groups: cached(GroupLoader {
                 store: services.groups.clone(),
                 viewer: viewer_id,
             }),
+            memberships: cached(MembershipLoader(services.groups.clone())),
+            log_entries: cached(LogEntryLoader(services.groups.clone())),
             member_counts: cached(MemberCountLoader(services.groups.clone())),
         }
     }
@@ -240,7 +242,6 @@ impl Loaders {
         self.groups.clear::<GroupId>();
         self.memberships.clear::<MembershipId>();
         self.log_entries.clear::<LogEntryId>();
-        self.viewer_memberships.clear::<GroupId>();
         self.member_counts.clear::<GroupId>();
         self.threads.clear::<ThreadId>();
         self.posts.clear::<PostId>();

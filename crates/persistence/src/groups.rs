@@ -7,10 +7,11 @@ use convene_domain::{
     Actor, DomainError, DomainResult, Event, Group, Membership, MembershipState,
     ModerationLogEntry, Page, PageRequest, Role, Visibility,
 };
+use sea_orm::sea_query::IntoCondition;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, JoinType, QueryFilter, QuerySelect, RelationDef,
 };
 use uuid::Uuid;
 
@@ -326,6 +327,42 @@ impl GroupStore for SqlGroupStore {
         .await
         .dom()?;
         convert::all(rows, convert::group)
+    }
+
+    async fn groups_with_memberships(
+        &self,
+        ids: &[GroupId],
+        viewer: Option<UserId>,
+    ) -> DomainResult<Vec<(Group, Option<Membership>)>> {
+        let Some(viewer) = viewer else {
+            let groups = self.groups_by_ids(ids).await?;
+            return Ok(groups.into_iter().map(|group| (group, None)).collect());
+        };
+        let viewer = viewer.as_uuid();
+        let own: RelationDef = group::Entity::belongs_to(member::Entity)
+            .from(group::Column::Id)
+            .to(member::Column::GroupId)
+            .on_condition(move |_, membership| {
+                Expr::col((membership, member::Column::UserId))
+                    .eq(viewer)
+                    .into_condition()
+            })
+            .into();
+        let rows = group::Entity::find()
+            .filter(group::Column::Id.is_in(ids.iter().map(GroupId::as_uuid)))
+            .join(JoinType::LeftJoin, own)
+            .select_also(member::Entity)
+            .all(self.db.conn())
+            .await
+            .dom()?;
+        rows.into_iter()
+            .map(|(group, membership)| {
+                Ok((
+                    convert::group(group)?,
+                    membership.map(convert::membership).transpose()?,
+                ))
+            })
+            .collect()
     }
 
     async fn group_by_slug(&self, slug: &str) -> DomainResult<Option<Group>> {

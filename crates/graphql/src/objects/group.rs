@@ -63,15 +63,7 @@ impl GroupObject {
 
     /// The viewer's own membership (any state), if they have one.
     async fn viewer_membership(&self, ctx: &Context<'_>) -> GqlResult<Option<MembershipObject>> {
-        if ctx.viewer()?.user.is_none() {
-            return Ok(None);
-        }
-        let membership = ctx
-            .loaders()?
-            .viewer_memberships
-            .load_one(self.0.id)
-            .await
-            .map_err(load_err)?;
+        let membership = super::viewer_membership(ctx, self.0.id).await?;
         Ok(membership.map(MembershipObject))
     }
 

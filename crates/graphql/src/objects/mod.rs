@@ -15,7 +15,7 @@ use async_graphql::Context;
 use chrono::Utc;
 use convene_domain::ids::{GroupId, PostId, ThreadId, UserId};
 use convene_domain::policy::{self, Standing};
-use convene_domain::{DomainError, Group, Post, Thread, User};
+use convene_domain::{DomainError, Group, Membership, Post, Thread, User};
 use futures_util::FutureExt;
 
 pub(crate) use enums::{
@@ -37,18 +37,10 @@ use crate::context::Ctx;
 use crate::error::{DomainResultExt, GqlResult, gql};
 use crate::loaders::load_err;
 
-/// The viewer's standing in a group, through the batched membership loader.
+/// The viewer's standing in a group, through the batched group loader.
 pub(crate) async fn standing(ctx: &Context<'_>, group: GroupId) -> GqlResult<Standing> {
     let viewer = ctx.viewer()?;
-    let membership = match viewer.user {
-        Some(_) => ctx
-            .loaders()?
-            .viewer_memberships
-            .load_one(group)
-            .await
-            .map_err(load_err)?,
-        None => None,
-    };
+    let membership = viewer_membership(ctx, group).await?;
     Ok(Standing::of(
         viewer.actor(),
         membership.as_ref(),
@@ -70,7 +62,25 @@ pub(crate) async fn require_user(ctx: &Context<'_>, id: UserId) -> GqlResult<Use
 }
 
 pub(crate) async fn load_group(ctx: &Context<'_>, id: GroupId) -> GqlResult<Option<Group>> {
-    ctx.loaders()?.groups.load_one(id).await.map_err(load_err)
+    let found = ctx.loaders()?.groups.load_one(id).await.map_err(load_err)?;
+    Ok(found.map(|(group, _)| group))
+}
+
+/// The viewer's own membership of a group (any state), read with the group.
+pub(crate) async fn viewer_membership(
+    ctx: &Context<'_>,
+    group: GroupId,
+) -> GqlResult<Option<Membership>> {
+    if ctx.viewer()?.user.is_none() {
+        return Ok(None);
+    }
+    let found = ctx
+        .loaders()?
+        .groups
+        .load_one(group)
+        .await
+        .map_err(load_err)?;
+    Ok(found.and_then(|(_, membership)| membership))
 }
 
 /// A group every reference must resolve to (foreign keys guarantee it).

@@ -73,7 +73,7 @@ impl UserObject {
             let store = store.clone();
             async move { store.count_user_groups(user, viewer).await }.boxed()
         });
-        let page = page.map(|m| (m.id, groups.get(&m.group_id).cloned()));
+        let page = page.map(|m| (m.id, groups.get(&m.group_id).map(|(g, _)| g.clone())));
         let page = convene_domain::Page {
             items: page
                 .items
