@@ -106,8 +106,10 @@ impl Dataset {
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         let fresh =
             Process::convene(&self.env.server_bin, self.dir.path(), &self.target.url, &[]).await?;
-        let old = std::mem::replace(&mut self.server, fresh);
-        old.stop().await?;
+        let mut old = std::mem::replace(&mut self.server, fresh);
+        if old.ensure_alive().is_ok() {
+            old.stop().await?;
+        }
         self.gql = Gql::new(&self.server.base_url);
         Ok(())
     }

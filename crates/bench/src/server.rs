@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -34,7 +33,6 @@ impl Process {
         database_url: &str,
         extra_env: &[(&str, String)],
     ) -> anyhow::Result<Self> {
-        let port = free_port()?;
         let mut command = Command::new(binary);
         // No `convene.toml` of the working directory, no settings of the environment.
         command.current_dir(dir).env_remove("DATABASE_URL");
@@ -45,14 +43,15 @@ impl Process {
         }
         command
             .arg("serve")
-            .env("CONVENE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CONVENE_LISTEN", "127.0.0.1:0")
             .env("CONVENE_DATA_DIR", dir)
             .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn,convene=info")
+            .env("NO_COLOR", "1");
         for (name, value) in extra_env {
             command.env(name, value);
         }
-        Self::spawn("convene", command, dir, port, "/readyz").await
+        Self::spawn("convene", command, dir, "/readyz").await
     }
 
     /// Starts this binary as the reference server `kind`, which answers `/healthz` when ready.
@@ -61,29 +60,30 @@ impl Process {
         dir: &Path,
         database_url: Option<&str>,
     ) -> anyhow::Result<Self> {
-        let port = free_port()?;
         let exe = std::env::current_exe().context("locating the bench executable")?;
         let mut command = Command::new(exe);
-        command.current_dir(dir).args([
-            "reference",
-            kind,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ]);
+        command
+            .current_dir(dir)
+            .args(["reference", kind, "--listen", "127.0.0.1:0"]);
         if let Some(url) = database_url {
             command.args(["--database-url", url]);
         }
-        Self::spawn(kind, command, dir, port, "/healthz").await
+        Self::spawn(kind, command, dir, "/healthz").await
     }
 
+    /// Starts `command`, which listens on a port the kernel picks (port 0: no race with other
+    /// processes that probe for free ports) and logs `listening address=…`.
     async fn spawn(
         name: &str,
         mut command: Command,
         dir: &Path,
-        port: u16,
         probe: &str,
     ) -> anyhow::Result<Self> {
-        let log = dir.join(format!("{name}.log"));
+        // A file per start, so that a restarted server keeps the log of the one before.
+        let log = (0..)
+            .map(|n| dir.join(format!("{name}-{n}.log")))
+            .find(|path| !path.exists())
+            .context("naming a log file")?;
         let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         command
             .stdin(Stdio::null())
@@ -95,11 +95,12 @@ impl Process {
         let mut process = Self {
             child,
             name: name.to_owned(),
-            base_url: format!("http://127.0.0.1:{port}"),
-            addr: format!("127.0.0.1:{port}"),
+            base_url: String::new(),
+            addr: String::new(),
             log,
         };
         process.wait_ready(probe).await?;
+        process.ensure_alive()?;
         Ok(process)
     }
 
@@ -110,11 +111,18 @@ impl Process {
             if let Some(status) = self.child.try_wait().context("polling a child")? {
                 bail!("{} exited ({status}):\n{}", self.name, self.log_text());
             }
-            let ready = client
-                .get(format!("{}{probe}", self.base_url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200);
+            if self.addr.is_empty() {
+                if let Some(addr) = listening_address(&self.log_text()) {
+                    self.base_url = format!("http://{addr}");
+                    self.addr = addr;
+                }
+            }
+            let ready = !self.addr.is_empty()
+                && client
+                    .get(format!("{}{probe}", self.base_url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200);
             if ready {
                 return Ok(());
             }
@@ -133,8 +141,26 @@ impl Process {
         self.child.id()
     }
 
+    /// Fails, with the exit status and the log, if the process has exited.
+    pub fn ensure_alive(&mut self) -> anyhow::Result<()> {
+        match self.child.try_wait().context("polling a child")? {
+            None => Ok(()),
+            Some(status) => {
+                let log = self.log_text();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                bail!(
+                    "{} exited ({status}); its log ends:\n{}",
+                    self.name,
+                    tail.join("\n")
+                )
+            }
+        }
+    }
+
     /// Resident memory now, in bytes (`VmRSS` of `/proc/<pid>/status`).
-    pub fn rss_bytes(&self) -> anyhow::Result<u64> {
+    pub fn rss_bytes(&mut self) -> anyhow::Result<u64> {
+        self.ensure_alive()?;
         let path = format!("/proc/{}/status", self.pid());
         let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
         let kib = status
@@ -223,10 +249,16 @@ pub fn parse_metrics(text: &str) -> HashMap<String, f64> {
     counters
 }
 
-/// A port nobody listens on now.
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding a probe port")?;
-    Ok(listener.local_addr().context("probe address")?.port())
+/// The address of a `listening` log line: `… listening address=127.0.0.1:PORT`.
+pub fn listening_address(log: &str) -> Option<String> {
+    let line = log.lines().find(|l| l.contains("listening"))?;
+    let rest = &line[line.find("address")?..];
+    let start = rest.find("127.0.0.1:")?;
+    let addr: String = rest[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    addr.contains(':').then_some(addr)
 }
 
 #[cfg(test)]
@@ -239,5 +271,12 @@ mod tests {
         let counters = parse_metrics(text);
         assert_eq!(counters["convene_sql_statements_total"], 12.0);
         assert_eq!(counters["convene_ws_connections"], 5.0);
+    }
+
+    #[test]
+    fn the_listening_address_is_read_from_the_log() {
+        let log = "2026-11-29T00:00:00Z  INFO convene: listening address=127.0.0.1:40123\n";
+        assert_eq!(listening_address(log).as_deref(), Some("127.0.0.1:40123"));
+        assert_eq!(listening_address("nothing here"), None);
     }
 }

@@ -32,6 +32,14 @@ pub const ALL: [&str; 8] = [
     "scale_flat",
 ];
 
+fn first_line(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Sizes and durations of a run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -142,9 +150,20 @@ pub async fn run(
                 reports.push(report);
             }
             Err(e) => {
-                println!("| {case} | ERROR | - | - | - | - | - | FAILED: {e:#} |");
+                println!(
+                    "| {case} | ERROR | - | - | - | - | - | FAILED: {} |",
+                    first_line(&e)
+                );
                 eprintln!("{case}: {e:?}");
             }
+        }
+        if let Err(e) = data.server.ensure_alive() {
+            println!(
+                "| {case} | SERVER DIED | - | - | - | - | - | FAILED: {} |",
+                first_line(&e)
+            );
+            eprintln!("{case}: {e:#}");
+            data.restart().await?;
         }
     }
     data.finish().await?;

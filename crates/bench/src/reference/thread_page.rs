@@ -54,6 +54,11 @@ pub async fn serve(listen: SocketAddr, database_url: &str) -> anyhow::Result<()>
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
+    // The bench reads the port the kernel picked from this line.
+    println!(
+        "listening address={}",
+        listener.local_addr().context("local address")?
+    );
     axum::serve(listener, app).await.context("serving")
 }
 
