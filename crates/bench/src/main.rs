@@ -13,6 +13,11 @@
 //! target/release/convene-bench quick --case thread_page --case fanout_1k
 //! ```
 //!
+//! `quick` seeds 10k posts (scale_flat: against 100k), runs 5 s loads and 1k subscribers, and
+//! leaves fanout_10k out unless `--case fanout_10k` names it; `full` seeds 10k and 1M posts,
+//! runs 20 s loads and 10k subscribers. PostgreSQL runs create `convene_bench_<pid>_<n>`
+//! databases next to the one given, and drop them.
+//!
 //! Each case writes `target/bench/<case>.json` (`--out` to change) with `name metric value
 //! baseline ratio unit params`, and prints a markdown table row on stdout; progress goes to
 //! stderr. The exit code is 1 when a case failed to run or saw failures, never because of a
