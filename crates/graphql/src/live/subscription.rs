@@ -159,7 +159,7 @@ fn objects<T: Send + 'static>(feed: Feed, load: Load<T>) -> impl Stream<Item = G
             };
             match loading.await {
                 Ok(Some((object, author))) => {
-                    return Some((Ok(feed.item(object, author).await), feed));
+                    return Some((Ok(Box::pin(feed.item(object, author)).await), feed));
                 }
                 Ok(None) => continue,
                 Err(err) => return Some((Err(gql(err)), feed)),
@@ -324,7 +324,7 @@ impl Replies {
             if let Some((post, author)) = self.backlog.pop_front() {
                 self.last = post.id;
                 let edge = Edge::new(Cursor(post.id.as_uuid()), PostObject(post));
-                return Some((Ok(self.feed.item(edge, author).await), self));
+                return Some((Ok(Box::pin(self.feed.item(edge, author)).await), self));
             }
             if self.catching_up {
                 if let Err(err) = Box::pin(self.catch_up()).await {
