@@ -6,8 +6,9 @@
 //! a failure, never as throughput.
 //!
 //! ```text
-//! cargo build --release -p convene -p convene-bench
-//! target/release/convene-bench quick                  # < 3 minutes, SQLite
+//! cargo run --release -p convene-bench -- quick       # builds both binaries; < 3 minutes, SQLite
+//! cargo build --release -p convene -p convene-bench   # or build once, then run directly:
+//! target/release/convene-bench quick
 //! target/release/convene-bench full                   # the README figures
 //! target/release/convene-bench quick --database-url postgres://postgres@127.0.0.1:5432/test
 //! target/release/convene-bench quick --case thread_page --case fanout_1k
@@ -136,12 +137,44 @@ fn run() -> anyhow::Result<bool> {
     }
 }
 
+/// Under `cargo run` (which sets `CARGO`), builds the release `convene` binary first, so that
+/// one command benchmarks the server as the checkout has it, never a stale binary.
+fn build_server_if_under_cargo() -> anyhow::Result<()> {
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return Ok(());
+    };
+    eprintln!("building the release convene binary");
+    let status = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "convene",
+            "--bin",
+            "convene",
+        ])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running cargo build for the convene binary")?;
+    if !status.success() {
+        bail!("cargo build --release -p convene failed ({status})");
+    }
+    Ok(())
+}
+
 async fn bench(settings: Settings, args: RunArgs) -> anyhow::Result<bool> {
     let exe = std::env::current_exe().context("locating the bench executable")?;
     let exe_dir = exe
         .parent()
         .context("the bench executable has no directory")?;
-    let server_bin = args.server.unwrap_or_else(|| exe_dir.join("convene"));
+    let server_bin = match args.server {
+        Some(path) => path,
+        None => {
+            build_server_if_under_cargo()?;
+            exe_dir.join("convene")
+        }
+    };
     if !server_bin.is_file() {
         bail!(
             "no convene binary at {}: run `cargo build --release` first, or pass --server PATH",
