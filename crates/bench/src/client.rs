@@ -45,17 +45,7 @@ impl Gql {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|e| format!("request: {e}"))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| format!("body: {e}"))?;
-        if status != 200 {
-            return Err(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            ));
-        }
-        let body: Value =
-            serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+        let body = json_body(request.send().await).await?;
         if !body.is_object() {
             return Err(format!("not a JSON object: {body}"));
         }
@@ -252,6 +242,22 @@ fn event_of(payload: &Value, at: Instant) -> Arrival {
 
 /// The subscription every live case opens: what a client showing the thread needs.
 pub const REPLY_ADDED: &str = "subscription($thread: ID!) { replyAdded(threadId: $thread) { cursor node { id bodyHtml createdAt author { id handle displayName } } } }";
+
+/// The JSON body of a 200 response; anything else is a failure, described.
+pub async fn json_body(
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Value, String> {
+    let response = response.map_err(|e| format!("request: {e}"))?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| format!("body: {e}"))?;
+    if status != 200 {
+        return Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON: {e}"))
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::client::{Gql, error_code, http_client};
+use crate::client::{Gql, error_code, http_client, json_body};
 use crate::fixture::{Dataset, global_id};
 use crate::load::{self, Outcome};
 
@@ -47,20 +47,7 @@ pub async fn fetch_reference(
     url: &str,
     last: usize,
 ) -> Result<Value, String> {
-    let response = http
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("request: {e}"))?;
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| format!("body: {e}"))?;
-    if status != 200 {
-        return Err(format!(
-            "HTTP {status}: {}",
-            String::from_utf8_lossy(&bytes)
-        ));
-    }
-    let body: Value = serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    let body = json_body(http.get(url).send().await).await?;
     check(&body, last)?;
     Ok(body)
 }

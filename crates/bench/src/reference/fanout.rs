@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -47,15 +46,7 @@ pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
             }),
         )
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
-    // The bench reads the port the kernel picked from this line.
-    println!(
-        "listening address={}",
-        listener.local_addr().context("local address")?
-    );
-    axum::serve(listener, app).await.context("serving")
+    super::serve(listen, app).await
 }
 
 /// One frame for everyone, shaped as Convene's `replyAdded` event for subscription `"1"`.

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use anyhow::Context as _;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -51,15 +50,7 @@ pub async fn serve(listen: SocketAddr, database_url: &str) -> anyhow::Result<()>
         .route("/healthz", get(|| async { "ok" }))
         .route("/thread/{id}", get(thread_page))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
-    // The bench reads the port the kernel picked from this line.
-    println!(
-        "listening address={}",
-        listener.local_addr().context("local address")?
-    );
-    axum::serve(listener, app).await.context("serving")
+    super::serve(listen, app).await
 }
 
 #[derive(Deserialize)]
