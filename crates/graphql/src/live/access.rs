@@ -99,13 +99,15 @@ impl Access {
 
     /// Whether the viewer may read the group, and moderate it.
     async fn decide(&self) -> DomainResult<(bool, bool)> {
-        let groups = &self.services.groups;
-        let Some(group) = groups.groups_by_ids(&[self.group]).await?.pop() else {
+        let viewer = self.user.as_ref().map(|u| u.id);
+        let found = self
+            .services
+            .groups
+            .groups_with_memberships(&[self.group], viewer)
+            .await?
+            .pop();
+        let Some((group, membership)) = found else {
             return Ok((false, false));
-        };
-        let membership = match &self.user {
-            Some(user) => groups.memberships_of(user.id, &[self.group]).await?.pop(),
-            None => None,
         };
         let standing = Standing::of(
             self.user.as_ref().map(Actor::from),
