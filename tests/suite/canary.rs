@@ -16,7 +16,8 @@ use crate::presentations::{FilePart, download, share, shared, status_and_body};
 
 const SLUG: &str = "practice-circle";
 
-/// Every field a viewer could read a group's content through.
+/// Every field a viewer could read a group's content through. Nested pages are small, to keep
+/// the document within the default complexity limit; the group holds fewer items than that.
 const GROUP_CONTENT: &str = "id slug name description visibility joinPolicy memberCount \
      viewerMembership { id state application } \
      members(first: 100) { totalCount nodes { id role state user { id handle displayName } } } \
@@ -26,12 +27,12 @@ const GROUP_CONTENT: &str = "id slug name description visibility joinPolicy memb
          targetUser { handle displayName } targetThread { title } targetPost { body } } } \
      presentations(first: 100) { totalCount nodes { id title description speakers recordingUrl \
          uploader { handle } file { filename contentType byteSize sha256 downloadUrl } } } \
-     threads(first: 100) { totalCount nodes { id title author { handle displayName } \
+     threads(first: 10) { totalCount nodes { id title author { handle displayName } \
          answer { body } \
-         posts(first: 100) { totalCount nodes { id body bodyHtml author { handle displayName } \
+         posts(first: 10) { totalCount nodes { id body bodyHtml author { handle displayName } \
              replyTo { body } \
-             revisions(first: 100) { totalCount nodes { id body editor { handle } } } } } \
-         presentations(first: 100) { totalCount \
+             revisions(first: 5) { totalCount nodes { id body editor { handle } } } } } \
+         presentations(first: 5) { totalCount \
              nodes { id title description speakers file { filename } } } } }";
 
 /// The members-only fields of [`GROUP_CONTENT`]: null with `FORBIDDEN` for outsiders.
@@ -45,12 +46,12 @@ const MEMBERS_ONLY: [&str; 5] = [
 
 /// Everything any node could carry.
 const NODE_CONTENT: &str = "id __typename \
-     ... on Group { members(first: 100) { nodes { user { handle displayName } } } \
-         threads(first: 100) { nodes { title } } } \
+     ... on Group { members(first: 20) { nodes { user { handle displayName } } } \
+         threads(first: 20) { nodes { title } } } \
      ... on Thread { title \
-         posts(first: 100) { nodes { body bodyHtml revisions(first: 100) { nodes { body } } } } \
-         presentations(first: 100) { nodes { title description speakers file { filename } } } } \
-     ... on Post { body bodyHtml thread { title } revisions(first: 100) { nodes { body } } } \
+         posts(first: 20) { nodes { body bodyHtml revisions(first: 5) { nodes { body } } } } \
+         presentations(first: 5) { nodes { title description speakers file { filename } } } } \
+     ... on Post { body bodyHtml thread { title } revisions(first: 5) { nodes { body } } } \
      ... on PostRevision { body editor { handle displayName } } \
      ... on Presentation { title description speakers recordingUrl file { filename } \
          thread { title } } \

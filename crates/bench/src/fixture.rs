@@ -47,7 +47,8 @@ impl Dataset {
             .tempdir()
             .context("creating a work directory")?;
         let target = Target::fresh(env.postgres_url.as_deref(), dir.path()).await?;
-        let server = Process::convene(&env.server_bin, dir.path(), &target.url, &[]).await?;
+        let server =
+            Process::convene(&env.server_bin, dir.path(), &target.url, &server_env()).await?;
         let gql = Gql::new(&server.base_url);
         let data = gql
             .must(
@@ -85,7 +86,8 @@ impl Dataset {
             .context("closing the seeding connection")?;
         let seed_seconds = started.elapsed().as_secs_f64();
 
-        let server = Process::convene(&env.server_bin, dir.path(), &target.url, &[]).await?;
+        let server =
+            Process::convene(&env.server_bin, dir.path(), &target.url, &server_env()).await?;
         let gql = Gql::new(&server.base_url);
         Ok(Self {
             target,
@@ -104,8 +106,13 @@ impl Dataset {
     /// Replaces the server process with a fresh one on the same database, for a case that
     /// measures the process itself.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
-        let fresh =
-            Process::convene(&self.env.server_bin, self.dir.path(), &self.target.url, &[]).await?;
+        let fresh = Process::convene(
+            &self.env.server_bin,
+            self.dir.path(),
+            &self.target.url,
+            &server_env(),
+        )
+        .await?;
         let mut old = std::mem::replace(&mut self.server, fresh);
         if old.ensure_alive().is_ok() {
             old.stop().await?;
@@ -140,6 +147,13 @@ pub fn uuid_of(global_id: &str) -> anyhow::Result<Uuid> {
         .split_once('_')
         .with_context(|| format!("not a global ID: {global_id:?}"))?;
     Uuid::try_parse(hex).with_context(|| format!("not a global ID: {global_id:?}"))
+}
+
+/// The settings every measured server runs with: the defaults, except the per-user posting
+/// limit, which the write and fan-out cases would hit at once (they post as one user as fast
+/// as the server answers). The login limits stay on: `login_flood` measures them.
+fn server_env() -> [(&'static str, String); 1] {
+    [("CONVENE_POSTS_PER_USER_PER_MINUTE", "0".to_owned())]
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ impl Viewer {
 #[derive(Debug, Clone, Default)]
 pub struct RequestInfo {
     pub user_agent: Option<String>,
+    /// The client's address (see the server's `trusted_proxies`), for per-IP rate limits.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// Typed access to the request's context data.

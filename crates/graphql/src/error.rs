@@ -4,6 +4,8 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{ErrorExtensionValues, ErrorExtensions, Response, ServerError};
 use convene_domain::DomainError;
 
+use crate::Viewer;
+
 /// The stable codes clients branch on (`extensions.code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -34,7 +36,7 @@ impl ErrorCode {
 
 pub(crate) type GqlResult<T> = async_graphql::Result<T>;
 
-fn coded(message: impl Into<String>, code: ErrorCode) -> async_graphql::Error {
+pub(crate) fn coded(message: impl Into<String>, code: ErrorCode) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
 
@@ -84,7 +86,13 @@ pub fn error_response(message: &str, code: ErrorCode) -> Response {
 /// Gives every error a code. Errors raised before any resolver runs (syntax, validation,
 /// variables that do not coerce) are the client's: `BAD_USER_INPUT`. Resolver errors carry
 /// theirs already, through [`gql`].
+///
+/// For anonymous clients it also drops validation's suggestions ("Did you mean …?"), which
+/// would otherwise spell out the schema to whoever probes it field by field.
 pub(crate) struct ErrorCodes;
+
+/// How async-graphql's validation starts a suggestion, after the error proper.
+const SUGGESTION: &str = " Did you mean";
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
@@ -96,7 +104,13 @@ impl ExtensionFactory for ErrorCodes {
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
+        let anonymous = ctx
+            .data_opt::<Viewer>()
+            .is_none_or(|viewer| viewer.user.is_none());
         for error in &mut response.errors {
+            if anonymous && let Some(at) = error.message.find(SUGGESTION) {
+                error.message.truncate(at);
+            }
             let extensions = error
                 .extensions
                 .get_or_insert_with(ErrorExtensionValues::default);

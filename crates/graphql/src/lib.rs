@@ -4,11 +4,13 @@
 mod connection;
 mod context;
 mod error;
+mod limits;
 mod live;
 mod loaders;
 mod mutation;
 mod objects;
 mod query;
+mod rate;
 
 use std::sync::Arc;
 
@@ -17,7 +19,9 @@ use convene_domain::ports::{AccountStore, ContentStore, FileStore, GroupStore, P
 
 pub use context::{RequestInfo, SESSION_COOKIE, Viewer};
 pub use error::{ErrorCode, error_response};
+pub use limits::QueryLimits;
 pub use live::{ConnectionQueue, Hub, LiveStats, connection_data};
+pub use rate::{RateLimitSettings, RateLimits};
 
 use crate::live::SubscriptionRoot;
 use crate::mutation::MutationRoot;
@@ -37,13 +41,21 @@ pub struct Services {
     pub hub: Arc<Hub>,
     /// Whether session cookies carry `Secure` (the server is reached over TLS).
     pub secure_cookies: bool,
+    /// Limits on logins, registrations and posts.
+    pub rate_limits: Arc<RateLimits>,
 }
 
-/// Builds the schema with `services` available to every resolver.
-pub fn build_schema(services: Services) -> ConveneSchema {
+/// Builds the schema with `services` available to every resolver, refusing documents beyond
+/// `limits`.
+pub fn build_schema(services: Services, limits: QueryLimits) -> ConveneSchema {
     Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(services)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_recursive_depth(limits.recursive_depth)
+        .limit_directives(limits.directives)
         .extension(error::ErrorCodes)
+        .extension(limits::DocumentLimits(limits))
         .extension(loaders::FreshAfterMutations)
         .finish()
 }

@@ -26,6 +26,7 @@ impl QueryRoot {
     }
 
     /// Objects by global ID, in the same order; null where an ID names nothing the viewer may see.
+    #[graphql(complexity = "crate::limits::list_cost(ids.len(), child_complexity)")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Option<Node>>> {
         if ids.len() > 100 {
             return Err(gql(DomainError::invalid("ids", "at most 100 IDs")));
@@ -80,6 +81,7 @@ impl QueryRoot {
     /// Groups the viewer can see, oldest first. `query` matches slug, name or description,
     /// ignoring case.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,

@@ -4,9 +4,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use convene_graphql::{QueryLimits, RateLimitSettings};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+
+use crate::client_ip::Cidr;
 
 /// A value that never prints (database URLs carry passwords).
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -60,6 +63,60 @@ pub struct Config {
     /// How long a websocket client has to send `connection_init`, in seconds
     /// (`CONVENE_WS_INIT_TIMEOUT_SECS`).
     pub ws_init_timeout_secs: u64,
+    /// The most subscriptions one websocket connection may hold at once
+    /// (`CONVENE_WS_SUBSCRIPTION_LIMIT`).
+    pub ws_subscription_limit: usize,
+    /// The most bytes of request headers (`CONVENE_HEADER_LIMIT`); beyond it, HTTP 431.
+    pub header_limit: usize,
+    /// How long a request may take, in seconds (`CONVENE_REQUEST_TIMEOUT_SECS`); beyond it,
+    /// HTTP 408. Uploads have `upload_timeout_secs` instead.
+    pub request_timeout_secs: u64,
+    /// How long a multipart (upload) request may take, in seconds
+    /// (`CONVENE_UPLOAD_TIMEOUT_SECS`).
+    pub upload_timeout_secs: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (`CONVENE_TRUSTED_PROXIES`,
+    /// comma-separated addresses or blocks such as `10.0.0.0/8`). Default: none, so the
+    /// peer address is the client.
+    #[serde(deserialize_with = "comma_separated_parsed")]
+    pub trusted_proxies: Vec<Cidr>,
+    /// The deepest nesting of fields in a GraphQL document (`CONVENE_MAX_QUERY_DEPTH`).
+    pub max_query_depth: usize,
+    /// The largest cost of a GraphQL document (`CONVENE_MAX_QUERY_COMPLEXITY`): one per field,
+    /// times the page size for connections.
+    pub max_query_complexity: usize,
+    /// The deepest nesting of selections and fragment spreads (`CONVENE_MAX_RECURSIVE_DEPTH`).
+    pub max_recursive_depth: usize,
+    /// The most directives on one field (`CONVENE_MAX_DIRECTIVES`).
+    pub max_directives: usize,
+    /// The most aliased fields in a document (`CONVENE_MAX_ALIASES`).
+    pub max_aliases: usize,
+    /// The longest GraphQL query text, in bytes (`CONVENE_MAX_QUERY_BYTES`).
+    pub max_query_bytes: usize,
+    /// The largest variables object, in bytes of JSON (`CONVENE_MAX_VARIABLES_BYTES`).
+    pub max_variables_bytes: usize,
+    /// `login` attempts per client IP per minute (`CONVENE_LOGIN_PER_IP_PER_MINUTE`; 0: off).
+    pub login_per_ip_per_minute: u32,
+    /// `login` attempts per account, and `register` attempts per email, per minute
+    /// (`CONVENE_LOGIN_PER_ACCOUNT_PER_MINUTE`; 0: off).
+    pub login_per_account_per_minute: u32,
+    /// `register` attempts per client IP per minute (`CONVENE_REGISTER_PER_IP_PER_MINUTE`;
+    /// 0: off).
+    pub register_per_ip_per_minute: u32,
+    /// New threads, replies and presentations per user per minute
+    /// (`CONVENE_POSTS_PER_USER_PER_MINUTE`; 0: off).
+    pub posts_per_user_per_minute: u32,
+}
+
+/// Like [`comma_separated`], each item parsed.
+fn comma_separated_parsed<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    comma_separated(d)?
+        .iter()
+        .map(|item| item.parse().map_err(serde::de::Error::custom))
+        .collect()
 }
 
 /// Accepts a list or one comma-separated string (as environment variables carry lists).
@@ -83,6 +140,8 @@ fn comma_separated<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>
 
 impl Default for Config {
     fn default() -> Self {
+        let query = QueryLimits::default();
+        let rates = RateLimitSettings::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
@@ -96,6 +155,22 @@ impl Default for Config {
             ws_queue_capacity: 256,
             ws_message_limit: 64 * 1024,
             ws_init_timeout_secs: 10,
+            ws_subscription_limit: 100,
+            header_limit: 16 * 1024,
+            request_timeout_secs: 30,
+            upload_timeout_secs: 600,
+            trusted_proxies: Vec::new(),
+            max_query_depth: query.depth,
+            max_query_complexity: query.complexity,
+            max_recursive_depth: query.recursive_depth,
+            max_directives: query.directives,
+            max_aliases: query.aliases,
+            max_query_bytes: query.query_bytes,
+            max_variables_bytes: query.variables_bytes,
+            login_per_ip_per_minute: rates.login_per_ip,
+            login_per_account_per_minute: rates.login_per_account,
+            register_per_ip_per_minute: rates.register_per_ip,
+            posts_per_user_per_minute: rates.posts_per_user,
         }
     }
 }
@@ -128,6 +203,29 @@ impl Config {
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// The GraphQL document limits in force.
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits {
+            depth: self.max_query_depth,
+            complexity: self.max_query_complexity,
+            recursive_depth: self.max_recursive_depth,
+            directives: self.max_directives,
+            aliases: self.max_aliases,
+            query_bytes: self.max_query_bytes,
+            variables_bytes: self.max_variables_bytes,
+        }
+    }
+
+    /// The rate limits in force.
+    pub fn rate_limits(&self) -> RateLimitSettings {
+        RateLimitSettings {
+            login_per_ip: self.login_per_ip_per_minute,
+            login_per_account: self.login_per_account_per_minute,
+            register_per_ip: self.register_per_ip_per_minute,
+            posts_per_user: self.posts_per_user_per_minute,
+        }
     }
 
     /// The directory shared files are stored in.
@@ -211,6 +309,32 @@ mod tests {
             )?;
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.allowed_origins, ["https://c.example"]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_and_bad_proxies_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CONVENE_TRUSTED_PROXIES", "10.0.0.0/8, ::1");
+            jail.set_env("CONVENE_POSTS_PER_USER_PER_MINUTE", "0");
+            jail.set_env("CONVENE_MAX_QUERY_DEPTH", "7");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            let proxies: Vec<String> = config
+                .trusted_proxies
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            assert_eq!(proxies, ["10.0.0.0/8", "::1/128"]);
+            assert_eq!(config.rate_limits().posts_per_user, 0);
+            assert_eq!(config.rate_limits().login_per_ip, 30);
+            assert_eq!(config.query_limits().depth, 7);
+            jail.set_env("CONVENE_TRUSTED_PROXIES", "10.0.0.0/40");
+            let refused = Config::load(None).map(|_| ()).map_err(|e| e.to_string());
+            assert!(
+                refused.as_ref().is_err_and(|e| e.contains("10.0.0.0/40")),
+                "{refused:?}"
+            );
             Ok(())
         });
     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use async_graphql::ParseRequestError;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, USER_AGENT};
@@ -15,6 +16,7 @@ use convene_graphql::{ErrorCode, RequestInfo, error_response, prepare_request};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::auth::authenticate;
+use crate::client_ip::ClientIp;
 use crate::server::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -25,11 +27,12 @@ const MAX_UPLOADS: usize = 1;
 
 pub(crate) async fn post(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let request = match media_type(&headers).as_deref() {
-        Some("application/json") => json_request(&state, body).await,
+        Some("application/json") => json_request(&state, &headers, body).await,
         Some("multipart/form-data") => multipart_request(&state, &headers, body).await,
         _ => Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -38,12 +41,16 @@ pub(crate) async fn post(
             .into_response()),
     };
     match request {
-        Ok(request) => execute(&state, &headers, request).await,
+        Ok(request) => execute(&state, client, &headers, request).await,
         Err(response) => response,
     }
 }
 
-async fn json_request(state: &AppState, body: Body) -> Result<async_graphql::Request, Response> {
+async fn json_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<async_graphql::Request, Response> {
     let bytes = axum::body::to_bytes(body, state.config.body_limit)
         .await
         .map_err(|_| {
@@ -54,11 +61,14 @@ async fn json_request(state: &AppState, body: Body) -> Result<async_graphql::Req
                 .into_response()
         })?;
     serde_json::from_slice(&bytes).map_err(|_| {
-        (
-            StatusCode::BAD_REQUEST,
-            "the body is not a GraphQL request object",
-        )
-            .into_response()
+        let message = if bytes.trim_ascii_start().starts_with(b"[") {
+            "batched requests (a JSON array) are not accepted: send one operation per request"
+        } else {
+            "the body is not a GraphQL request object"
+        };
+        let mut response = graphql_error(headers, message, ErrorCode::BadUserInput);
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
     })
 }
 
@@ -157,6 +167,7 @@ fn graphql_error(headers: &HeaderMap, message: &str, code: ErrorCode) -> Respons
 
 pub(crate) async fn get(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
@@ -186,7 +197,7 @@ pub(crate) async fn get(
             .insert("allow", HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, request).await
+    execute(&state, client, &headers, request).await
 }
 
 /// The request's media type, lowercased, without parameters.
@@ -217,6 +228,7 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
 
 async fn execute(
     state: &AppState,
+    client: ClientIp,
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
@@ -227,6 +239,7 @@ async fn execute(
                     .get(USER_AGENT)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned),
+                client_ip: client.0,
             };
             let request = prepare_request(request, &state.services, viewer, info);
             state.schema.execute(request).await

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use convene_graphql::{ConveneSchema, Hub, Services, build_schema};
+use convene_graphql::{ConveneSchema, Hub, RateLimits, Services, build_schema};
 use convene_persistence::{Database, DatabaseKind, EventsGuard, Files};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -18,7 +18,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::passwords::Argon2Hasher;
-use crate::{files, graphql, health, ws};
+use crate::{client_ip, files, graphql, health, limits, ws};
 
 /// How long shutdown waits for websockets to finish their closing handshake.
 const WEBSOCKET_CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -87,6 +87,8 @@ impl Server {
             format!("opening file storage at {}", config.storage_dir().display())
         })?;
         let hub = Hub::new();
+        let rate_limits = Arc::new(RateLimits::new(config.rate_limits()));
+        forget_idle_callers(&rate_limits);
         let events = database
             .start_events(hub.clone())
             .await
@@ -99,8 +101,9 @@ impl Server {
             files: Arc::new(files.clone()),
             hasher,
             secure_cookies: config.secure_cookies,
+            rate_limits,
         };
-        let schema = build_schema(services.clone());
+        let schema = build_schema(services.clone(), config.query_limits());
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -137,7 +140,10 @@ impl Server {
         let stopping = Arc::new(Notify::new());
         let notify = stopping.clone();
         let sockets = self.stopping;
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
             sockets.send_replace(true);
@@ -170,6 +176,8 @@ impl Server {
 
 fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    let limited = axum::middleware::from_fn_with_state(state.clone(), limits::request_limits);
+    let client = axum::middleware::from_fn_with_state(state.clone(), client_ip::attach);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
@@ -178,8 +186,27 @@ fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/files/{id}", get(files::download))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(client)
+        .layer(limited)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every minute, lets the rate limiters forget callers whose quota has refilled; stops with
+/// the server (once nothing else holds the limiters).
+fn forget_idle_callers(limits: &Arc<RateLimits>) {
+    let limits = Arc::downgrade(limits);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(limits) = limits.upgrade() else {
+                break;
+            };
+            limits.forget_idle();
+        }
+    });
 }
 
 /// Completes on SIGINT or SIGTERM.

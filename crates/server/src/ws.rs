@@ -15,17 +15,19 @@ use async_graphql::Data;
 use async_graphql::http::{
     ClientMessage, WebSocket as GraphQLWebSocket, WebSocketProtocols as Protocols, WsMessage,
 };
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::header::{HOST, ORIGIN};
+use axum::http::header::{HOST, ORIGIN, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use convene_domain::{DomainError, SessionToken};
-use convene_graphql::{ConnectionQueue, connection_data};
+use convene_graphql::{ConnectionQueue, RequestInfo, connection_data};
 use futures_util::{SinkExt, StreamExt, future};
 use tokio::sync::watch;
 
 use crate::auth;
+use crate::client_ip::ClientIp;
 use crate::server::AppState;
 
 /// Each connection reads in chunks this small: an idle subscription should cost little.
@@ -37,6 +39,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -60,7 +63,14 @@ pub(crate) async fn upgrade(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse().ok())
         .unwrap_or(Protocols::GraphQLWS);
-    upgrade.on_upgrade(move |socket| serve(socket, state, protocol, handshake_token))
+    let info = RequestInfo {
+        user_agent: headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        client_ip: client.0,
+    };
+    upgrade.on_upgrade(move |socket| serve(socket, state, protocol, handshake_token, info))
 }
 
 /// Handshakes without `Origin` come from clients that are not browsers; a browser's must be
@@ -102,11 +112,12 @@ async fn serve(
     state: AppState,
     protocol: Protocols,
     handshake_token: Option<SessionToken>,
+    info: RequestInfo,
 ) {
-    let queue = state
-        .services
-        .hub
-        .connection_queue(state.config.ws_queue_capacity);
+    let queue = state.services.hub.connection_queue(
+        state.config.ws_queue_capacity,
+        state.config.ws_subscription_limit,
+    );
     let progress = Arc::new(Progress::default());
     let (mut sink, source) = socket.split();
 
@@ -140,7 +151,8 @@ async fn serve(
     let protocol_stream =
         GraphQLWebSocket::from_message_stream(state.schema.clone(), incoming, protocol)
             .on_connection_init(move |payload| async move {
-                let data = initialize(&services, payload, handshake_token, connection_queue).await;
+                let data =
+                    initialize(&services, payload, handshake_token, connection_queue, info).await;
                 if data.is_err() {
                     refused.init_refused.store(true, Ordering::Release);
                 }
@@ -209,6 +221,7 @@ async fn initialize(
     payload: serde_json::Value,
     handshake_token: Option<SessionToken>,
     queue: Arc<ConnectionQueue>,
+    info: RequestInfo,
 ) -> async_graphql::Result<Data> {
     let refused = || async_graphql::Error::new("Forbidden");
     let token = match payload
@@ -239,7 +252,7 @@ async fn initialize(
         }
         None => (convene_graphql::Viewer::anonymous(), None),
     };
-    Ok(connection_data(services, viewer, token_hash, queue))
+    Ok(connection_data(services, viewer, token_hash, queue, info))
 }
 
 /// The shutdown signal every websocket watches.

@@ -41,6 +41,8 @@ impl ServerProcess {
             .env("CONVENE_LISTEN", format!("127.0.0.1:{port}"))
             .env("CONVENE_DATA_DIR", dir.path())
             .env("RUST_LOG", "warn")
+            // Tests post as fast as they can; the posting limit is tested in process.
+            .env("CONVENE_POSTS_PER_USER_PER_MINUTE", "0")
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log file"))
             .stderr(out);

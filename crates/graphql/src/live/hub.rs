@@ -72,11 +72,18 @@ impl Hub {
         Arc::default()
     }
 
-    /// The queue of one websocket connection: at most `capacity` events wait in it.
-    pub fn connection_queue(&self, capacity: usize) -> Arc<ConnectionQueue> {
+    /// The queue of one websocket connection: at most `capacity` events wait in it, and at most
+    /// `max_subscriptions` subscriptions share it.
+    pub fn connection_queue(
+        &self,
+        capacity: usize,
+        max_subscriptions: usize,
+    ) -> Arc<ConnectionQueue> {
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
         Arc::new(ConnectionQueue {
             capacity,
+            max_subscriptions,
+            subscriptions: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
             overflowed: AtomicBool::new(false),
             notify: Notify::new(),
@@ -195,6 +202,8 @@ impl EventSink for Hub {
 /// signal that it overflowed.
 pub struct ConnectionQueue {
     capacity: usize,
+    max_subscriptions: usize,
+    subscriptions: AtomicUsize,
     pending: AtomicUsize,
     overflowed: AtomicBool,
     notify: Notify,
@@ -202,6 +211,21 @@ pub struct ConnectionQueue {
 }
 
 impl ConnectionQueue {
+    /// A place for one more subscription on the connection, or `None` when it has its
+    /// maximum already.
+    pub(crate) fn subscription_slot(self: &Arc<Self>) -> Option<SubscriptionSlot> {
+        if self.subscriptions.fetch_add(1, Ordering::AcqRel) >= self.max_subscriptions {
+            self.subscriptions.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(SubscriptionSlot(self.clone()))
+    }
+
+    /// The most subscriptions the connection may hold at once.
+    pub(crate) fn max_subscriptions(&self) -> usize {
+        self.max_subscriptions
+    }
+
     /// Takes a slot for one event; on a full queue, marks the connection overflowed instead.
     fn reserve(&self) -> bool {
         if self.overflowed.load(Ordering::Acquire) {
@@ -242,6 +266,15 @@ impl ConnectionQueue {
 impl Drop for ConnectionQueue {
     fn drop(&mut self) {
         self.stats.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One subscription's place on its connection, given back when dropped.
+pub(crate) struct SubscriptionSlot(Arc<ConnectionQueue>);
+
+impl Drop for SubscriptionSlot {
+    fn drop(&mut self) {
+        self.0.subscriptions.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -301,7 +334,7 @@ mod tests {
     #[test]
     fn events_reach_the_subscriptions_of_their_topic_only() {
         let hub = Hub::new();
-        let queue = hub.connection_queue(16);
+        let queue = hub.connection_queue(16, 8);
         let thread = ThreadId::from_uuid(Uuid::now_v7());
         let other = ThreadId::from_uuid(Uuid::now_v7());
         let mut here = hub.listen(vec![Topic::Thread(thread)], queue.clone());
@@ -319,7 +352,7 @@ mod tests {
         let user = UserId::from_uuid(Uuid::now_v7());
         let mut both = hub.listen(
             vec![Topic::Group(group), Topic::User(user)],
-            hub.connection_queue(16),
+            hub.connection_queue(16, 8),
         );
         let event = Event::MembershipChanged {
             group,
@@ -334,7 +367,7 @@ mod tests {
     fn a_full_queue_overflows_once_and_takes_nothing_more() {
         let hub = Hub::new();
         let thread = ThreadId::from_uuid(Uuid::now_v7());
-        let queue = hub.connection_queue(3);
+        let queue = hub.connection_queue(3, 8);
         let mut listening = hub.listen(vec![Topic::Thread(thread)], queue.clone());
         for _ in 0..10 {
             hub.publish(reply(thread));
@@ -351,7 +384,7 @@ mod tests {
     fn dropping_a_subscription_unregisters_it_and_frees_its_queue() {
         let hub = Hub::new();
         let thread = ThreadId::from_uuid(Uuid::now_v7());
-        let queue = hub.connection_queue(8);
+        let queue = hub.connection_queue(8, 8);
         let listening = hub.listen(vec![Topic::Thread(thread)], queue.clone());
         hub.publish(reply(thread));
         assert_eq!(hub.stats().queued, 1);

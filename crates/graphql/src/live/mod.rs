@@ -23,12 +23,14 @@ pub(crate) struct LiveConnection {
 }
 
 /// The context data of one websocket connection: its viewer, the hash of the session token
-/// it authenticated with (`None` for anonymous), and its queue in the hub.
+/// it authenticated with (`None` for anonymous), its queue in the hub, and what is known of the
+/// client (operations other than subscriptions may run over the socket too).
 pub fn connection_data(
     services: &Services,
     viewer: Viewer,
     token_hash: Option<[u8; 32]>,
     queue: Arc<ConnectionQueue>,
+    info: RequestInfo,
 ) -> async_graphql::Data {
     let loaders = Arc::new(Loaders::new(services, &viewer));
     let mut data = async_graphql::Data::default();
@@ -39,6 +41,6 @@ pub fn connection_data(
     });
     data.insert(loaders);
     data.insert(viewer);
-    data.insert(RequestInfo::default());
+    data.insert(info);
     data
 }

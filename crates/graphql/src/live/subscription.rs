@@ -13,12 +13,12 @@ use futures_util::{Stream, stream};
 
 use super::LiveConnection;
 use super::access::{Access, Need};
-use super::hub::{Delivery, Listening};
+use super::hub::{Delivery, Listening, SubscriptionSlot};
 use super::published::Published;
 use crate::Services;
 use crate::connection::Cursor;
 use crate::context::Ctx;
-use crate::error::{DomainResultExt, GqlResult, gql};
+use crate::error::{DomainResultExt, ErrorCode, GqlResult, coded, gql};
 use crate::loaders::Loaders;
 use crate::mutation::parse_id;
 use crate::objects::{MembershipObject, PostObject, ThreadObject};
@@ -232,8 +232,19 @@ where
     })
 }
 
+/// The refusal of a subscription beyond the connection's maximum. It is `RATE_LIMITED` without
+/// `retryAfter`: the client may subscribe again once it completes another.
+fn too_many_subscriptions(max: usize) -> async_graphql::Error {
+    coded(
+        format!("a connection may hold at most {max} subscriptions; complete one first"),
+        ErrorCode::RateLimited,
+    )
+}
+
 /// One subscription's registration with the hub and its access to the group.
 struct Feed {
+    /// Held for the subscription's life: the connection's count of subscriptions.
+    _slot: SubscriptionSlot,
     services: Services,
     access: Access,
     listening: Listening,
@@ -250,6 +261,10 @@ impl Feed {
                 "subscriptions need a websocket connection".into(),
             ))
         })?;
+        let slot = connection
+            .queue
+            .subscription_slot()
+            .ok_or_else(|| too_many_subscriptions(connection.queue.max_subscriptions()))?;
         let access = Access::new(
             services.clone(),
             ctx.viewer()?,
@@ -261,6 +276,7 @@ impl Feed {
         let listening = services.hub.listen(topics, connection.queue.clone());
         access.admit().await.gql()?;
         Ok(Self {
+            _slot: slot,
             services,
             access,
             listening,

@@ -79,6 +79,10 @@ impl AccountMutations {
         let email = parse(&input.email, Email::parse)?;
         let password = parse(&input.password, |p| Password::parse(p, "password"))?;
         let display_name = parse(&input.display_name, DisplayName::parse)?;
+        services
+            .rate_limits
+            .register(client_ip(ctx), email.as_str())
+            .gql()?;
         let key = match input.idempotency_key {
             Some(key) if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY => {
                 return Err(gql(DomainError::invalid(
@@ -131,7 +135,12 @@ impl AccountMutations {
     /// get the same answer.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> GqlResult<LoginPayload> {
         let services = ctx.services()?;
+        let limits = &services.rate_limits;
+        limits.login_from(client_ip(ctx)).gql()?;
         let found = services.accounts.credentials(&input.login).await.gql()?;
+        limits
+            .login_to(found.as_ref().map(|(user, _)| user.id), &input.login)
+            .gql()?;
         let hash = found.as_ref().map(|(_, hash)| hash.as_str());
         let matches = services.hasher.verify(&input.password, hash).await.gql()?;
         let user = match found {
@@ -248,6 +257,12 @@ async fn retried_registration(
         .gql()?
         .pop();
     user.map(Some).ok_or_else(|| gql(DomainError::NotFound))
+}
+
+/// The client's address, when the request came over the network.
+fn client_ip(ctx: &Context<'_>) -> Option<std::net::IpAddr> {
+    ctx.data_opt::<RequestInfo>()
+        .and_then(|info| info.client_ip)
 }
 
 /// Opens a session for `user`, sets the session cookie and returns the bearer token.

@@ -276,6 +276,7 @@ impl ContentMutations {
         let title = parse(&input.title, ThreadTitle::parse)?;
         let body = parse(&input.body, PostBody::parse)?;
         let key = idempotency(actor, "startThread", input.idempotency_key)?;
+        ctx.services()?.rate_limits.post(actor.user_id).gql()?;
         let (thread, post) = ctx
             .services()?
             .content
@@ -300,6 +301,7 @@ impl ContentMutations {
         let body = parse(&input.body, PostBody::parse)?;
         let reply_to: Option<PostId> = input.reply_to_id.as_ref().map(parse_id).transpose()?;
         let key = idempotency(actor, "postReply", input.idempotency_key)?;
+        ctx.services()?.rate_limits.post(actor.user_id).gql()?;
         let post = ctx
             .services()?
             .content
@@ -571,6 +573,7 @@ impl ContentMutations {
                 });
             }
         }
+        services.rate_limits.post(actor.user_id).gql()?;
         let upload = input.file.as_ref().map(|f| f.value(ctx)).transpose()?;
         services
             .content

@@ -81,6 +81,7 @@ impl GroupObject {
     }
 
     /// Active members, oldest first; for those who may read the group.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -111,6 +112,7 @@ impl GroupObject {
     }
 
     /// Requests waiting for a decision, oldest first; for moderators.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn pending_memberships(
         &self,
         ctx: &Context<'_>,
@@ -143,6 +145,7 @@ impl GroupObject {
 
     /// Threads, pinned first, then by `order` (default: most recent activity first).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn threads(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +174,7 @@ impl GroupObject {
     }
 
     /// Presentations shared in the group, oldest first.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn presentations(
         &self,
         ctx: &Context<'_>,
@@ -191,6 +195,7 @@ impl GroupObject {
     }
 
     /// Every moderator action, oldest first; for those who may read the group.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn moderation_log(
         &self,
         ctx: &Context<'_>,

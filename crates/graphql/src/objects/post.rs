@@ -99,6 +99,7 @@ impl PostObject {
     }
 
     /// Earlier versions of the body, oldest first.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn revisions(
         &self,
         ctx: &Context<'_>,

@@ -63,6 +63,7 @@ impl ThreadObject {
     }
 
     /// The thread's posts, oldest first, the opening post first.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -92,6 +93,7 @@ impl ThreadObject {
     }
 
     /// Presentations shared in this thread, oldest first.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn presentations(
         &self,
         ctx: &Context<'_>,

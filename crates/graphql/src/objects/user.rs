@@ -50,6 +50,7 @@ impl UserObject {
 
     /// The groups this user is an active member of, among those whose member list the viewer
     /// may read.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,
@@ -92,6 +93,7 @@ impl UserObject {
     }
 
     /// The viewer's signed-in sessions; only on the viewer's own user, null elsewhere.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn sessions(
         &self,
         ctx: &Context<'_>,
