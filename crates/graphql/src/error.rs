@@ -1,7 +1,11 @@
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::{ErrorExtensionValues, ErrorExtensions, Response, ServerError};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation,
+};
+use async_graphql::{
+    ErrorExtensionValues, ErrorExtensions, Response, ServerError, ValidationResult,
+};
 use convene_domain::DomainError;
 
 use crate::Viewer;
@@ -104,13 +108,7 @@ impl ExtensionFactory for ErrorCodes {
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let anonymous = ctx
-            .data_opt::<Viewer>()
-            .is_none_or(|viewer| viewer.user.is_none());
         for error in &mut response.errors {
-            if anonymous && let Some(at) = error.message.find(SUGGESTION) {
-                error.message.truncate(at);
-            }
             let extensions = error
                 .extensions
                 .get_or_insert_with(ErrorExtensionValues::default);
@@ -119,5 +117,27 @@ impl Extension for ErrorCodes {
             }
         }
         response
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let mut errors = match next.run(ctx).await {
+            Ok(result) => return Ok(result),
+            Err(errors) => errors,
+        };
+        let anonymous = ctx
+            .data_opt::<Viewer>()
+            .is_none_or(|viewer| viewer.user.is_none());
+        if anonymous {
+            for error in &mut errors {
+                if let Some(at) = error.message.find(SUGGESTION) {
+                    error.message.truncate(at);
+                }
+            }
+        }
+        Err(errors)
     }
 }
