@@ -86,6 +86,12 @@ async fn abusive_documents_are_refused_with_a_clear_error_and_the_server_keeps_s
             )
         };
         server.ok(None, &costly(20, 20), json!({})).await;
+        // The README's demo query: default pages of threads, each with its posts and
+        // presentations.
+        let demo = "{ group(slug: \"circle\") { threads { nodes { title replyCount \
+            posts { nodes { author { handle } bodyHtml } } \
+            presentations { nodes { title eventDate recordingUrl } } } } } }";
+        server.ok(Some(&ana.token), demo, json!({})).await;
         let body = server.gql(None, &costly(100, 100), json!({})).await;
         assert_refused(&body, "too complex");
 
