@@ -4,7 +4,6 @@
 
 mod client;
 mod fixtures;
-mod process;
 
 mod fanout;
 mod processes;
