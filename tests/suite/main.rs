@@ -10,6 +10,7 @@ mod process;
 mod accounts;
 mod canary;
 mod contract;
+mod durability;
 mod http;
 mod input;
 mod live;
