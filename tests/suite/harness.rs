@@ -315,7 +315,9 @@ fn url_for(name: &str) -> String {
     format!("{server}/{name}{query}")
 }
 
-async fn create_database() -> String {
+/// Creates an empty database for one test on the server that `TEST_DATABASE_URL` names, and
+/// returns its URL.
+pub async fn create_database() -> String {
     let admin = SeaDatabase::connect(admin_url())
         .await
         .expect("TEST_DATABASE_URL is reachable");
@@ -366,7 +368,8 @@ async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
     }
 }
 
-async fn drop_database(url: &str) {
+/// Drops a database that [`create_database`] made.
+pub async fn drop_database(url: &str) {
     let name = url
         .rsplit_once('/')
         .map(|(_, rest)| rest.split('?').next().unwrap_or(rest).to_owned())

@@ -5,11 +5,13 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod harness;
+mod process;
 
 mod abuse;
 mod accounts;
 mod canary;
 mod contract;
+mod durability;
 mod http;
 mod input;
 mod live;

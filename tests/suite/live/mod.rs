@@ -4,7 +4,6 @@
 
 pub(crate) mod client;
 pub(crate) mod fixtures;
-mod process;
 
 mod fanout;
 mod processes;

@@ -11,8 +11,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 
 use super::client::{PATIENCE, Ws};
 use super::fixtures::{Edge, circle, posts, reply_at, watch_replies};
-use super::process::ServerProcess;
 use crate::harness::{Backend, each_backend};
+use crate::process::ServerProcess;
 
 /// The event listeners of every process on the test's database.
 const LISTENERS: &str = "FROM pg_stat_activity \

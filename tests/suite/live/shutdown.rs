@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::client::Ws;
 use super::fixtures::{Edge, gql_at, reply_at, watch_replies};
-use super::process::ServerProcess;
 use crate::harness::{Backend, PASSWORD, each_backend};
+use crate::process::ServerProcess;
 
 /// Runs `query` on the process, asserting success, and returns `data`.
 async fn ok_at(
