@@ -55,6 +55,7 @@ pub fn build_schema(services: Services, limits: QueryLimits) -> ConveneSchema {
         .limit_recursive_depth(limits.recursive_depth)
         .limit_directives(limits.directives)
         .extension(error::ErrorCodes)
+        .extension(rate::SlowRefusals(rate::REFUSAL_DELAY))
         .extension(limits::DocumentLimits(limits))
         .extension(loaders::FreshAfterMutations)
         .finish()

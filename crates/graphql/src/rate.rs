@@ -10,11 +10,26 @@
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::Response;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 
 use convene_domain::ids::UserId;
 use convene_domain::{DomainError, DomainResult};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::error::ErrorCode;
+
+/// How long a request refused by a rate limit waits before its answer goes out.
+///
+/// Refusing is cheap, but a flood of refusals is not: clients that send each request when the
+/// previous answer arrives, as HTTP clients and password-guessing tools do, would otherwise
+/// loop as fast as the server refuses them and take the cores readers need. Waiting costs a
+/// parked task, and slows each such connection to one refused request a second.
+pub(crate) const REFUSAL_DELAY: Duration = Duration::from_secs(1);
 
 /// Requests allowed per minute for each limit; `0` turns a limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +123,33 @@ impl RateLimits {
     }
 }
 
+/// Holds back the answer to a request that a rate limit refused (any of its fields), by
+/// [`REFUSAL_DELAY`], once per request.
+pub(crate) struct SlowRefusals(pub Duration);
+
+impl ExtensionFactory for SlowRefusals {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SlowRefusals(self.0))
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for SlowRefusals {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let response = next.run(ctx).await;
+        let refused = response.errors.iter().any(|error| {
+            error.extensions.as_ref().is_some_and(|extensions| {
+                extensions.get("code")
+                    == Some(&async_graphql::Value::from(ErrorCode::RateLimited.as_str()))
+            })
+        });
+        if refused {
+            tokio::time::sleep(self.0).await;
+        }
+        response
+    }
+}
+
 /// One keyed limit, or none.
 struct Limiter<K: Hash + Eq + Clone>(Option<DefaultKeyedRateLimiter<K>>);
 
@@ -139,9 +181,43 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 
 #[cfg(test)]
 mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
     use uuid::Uuid;
 
     use super::*;
+    use crate::error::gql;
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn refused(&self) -> async_graphql::Result<bool> {
+            Err(gql(DomainError::RateLimited {
+                retry_after_secs: 1,
+            }))
+        }
+
+        async fn served(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_request_is_answered_after_the_delay_once() {
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .extension(SlowRefusals(REFUSAL_DELAY))
+            .finish();
+        let started = tokio::time::Instant::now();
+        let response = schema.execute("{ served }").await;
+        assert!(response.errors.is_empty());
+        assert_eq!(started.elapsed(), Duration::ZERO);
+
+        let started = tokio::time::Instant::now();
+        let response = schema.execute("{ a: refused b: refused served }").await;
+        assert_eq!(response.errors.len(), 2);
+        // Virtual time: exactly one delay for the request, however many fields were refused.
+        assert_eq!(started.elapsed(), REFUSAL_DELAY);
+    }
 
     fn settings(n: u32) -> RateLimitSettings {
         RateLimitSettings {
