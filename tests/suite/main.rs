@@ -7,14 +7,13 @@
 mod harness;
 
 mod accounts;
-mod canary;
 mod contract;
 mod http;
 mod input;
 mod live;
 mod membership;
 mod presentations;
-mod role_matrix;
+mod security;
 mod smoke;
 mod threads;
 mod visibility;

@@ -1,0 +1,4 @@
+//! The security suite: SECURITY.md, line by line.
+
+mod canary;
+mod role_matrix;
