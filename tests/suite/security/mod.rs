@@ -1,4 +1,6 @@
 //! The security suite: SECURITY.md, line by line.
 
+mod sdl;
+
 mod canary;
 mod role_matrix;
