@@ -2,8 +2,8 @@
 //! cursor, permission checked for as long as a subscription runs, the protocols' rules, slow
 //! clients, several processes on PostgreSQL, and shutdown.
 
-mod client;
-mod fixtures;
+pub(crate) mod client;
+pub(crate) mod fixtures;
 mod process;
 
 mod fanout;

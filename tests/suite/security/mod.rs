@@ -3,4 +3,5 @@
 mod sdl;
 
 mod canary;
+mod existence;
 mod role_matrix;
