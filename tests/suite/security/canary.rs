@@ -1076,6 +1076,76 @@ async fn a_private_or_secret_groups_content_never_reaches_outsiders() {
     .await;
 }
 
+/// A retried creation returns its first result (API.md), but only to a viewer who may still
+/// read it: a member removed or banned since then, retrying with their old key, must not read
+/// the thread as it is now.
+#[tokio::test]
+async fn a_retried_creation_shows_nothing_to_a_member_who_has_left() {
+    each_backend(|server| async move {
+        let owner = server.register("olga").await;
+        let group = server.create_group(&owner, SLUG, "PRIVATE", "REQUEST").await;
+        let (owners_thread, _) = thread(&server, &owner, &group, "Agenda").await;
+        let removed = server.register("rita").await;
+        let banned = server.register("bea").await;
+        let memberships = [
+            admit(&server, &owner, &removed, &group).await,
+            admit(&server, &owner, &banned, &group).await,
+        ];
+
+        let thread_input = json!({ "groupId": group, "title": "Mine", "body": "Hello", "idempotencyKey": "t-1" });
+        let reply_input = json!({ "threadId": owners_thread, "body": "Me too", "idempotencyKey": "r-1" });
+        let share_input = json!({ "groupId": group, "threadId": owners_thread, "title": "Slides", "recordingUrl": "https://example.org/r", "idempotencyKey": "p-1" });
+        let everything_thread = format!("thread {{ {} }}", schema().everything("Thread", 1).text);
+        let everything_post = format!("post {{ {} }}", schema().everything("Post", 1).text);
+        let everything_presentation = format!(
+            "presentation {{ {} }}",
+            schema().everything("Presentation", 1).text
+        );
+        let retries = [
+            ("startThread", &thread_input, everything_thread.as_str()),
+            ("postReply", &reply_input, everything_post.as_str()),
+            ("sharePresentation", &share_input, everything_presentation.as_str()),
+        ];
+        let mut own_threads = Vec::new();
+        for user in [&removed, &banned] {
+            for (mutation, input, _) in &retries {
+                let body = mutate(&server, Some(user), mutation, (*input).clone(), "clientMutationId").await;
+                assert!(body.get("errors").is_none(), "{mutation}: {body:#}");
+            }
+            let mine = server
+                .ok(Some(&user.token), &format!("query($slug: String!) {{ group(slug: $slug) {{ threads {{ nodes {{ id author {{ id }} }} }} }} }}"), json!({ "slug": SLUG }))
+                .await;
+            own_threads.extend(
+                mine["group"]["threads"]["nodes"]
+                    .as_array()
+                    .expect("threads")
+                    .iter()
+                    .filter(|t| t["author"]["id"] == user.id.as_str())
+                    .map(|t| t["id"].as_str().expect("id").to_owned()),
+            );
+        }
+        must(&server, &owner, "removeMember", json!({ "membershipId": memberships[0] }), "deletedId").await;
+        must(&server, &owner, "banMember", json!({ "groupId": group, "userId": banned.id }), "membership { id }").await;
+
+        let canary = format!("canary{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+        for thread in own_threads.iter().chain([&owners_thread]) {
+            must(&server, &owner, "postReply", json!({ "threadId": thread, "body": format!("After {canary}") }), "post { id }").await;
+        }
+        for user in [&removed, &banned] {
+            for (mutation, input, selection) in &retries {
+                let body = mutate(&server, Some(user), mutation, (*input).clone(), selection).await;
+                assert!(
+                    !body.to_string().contains(&canary),
+                    "{mutation} retried by {} reads what came after: {body:#}",
+                    user.handle
+                );
+                assert_eq!(error_code(&body), Some("NOT_FOUND"), "{mutation} by {}: {body:#}", user.handle);
+            }
+        }
+    })
+    .await;
+}
+
 #[test]
 fn the_subscription_table_covers_every_subscription() {
     let fixture = Fixture {
