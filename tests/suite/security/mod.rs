@@ -5,3 +5,5 @@ mod sdl;
 mod canary;
 mod existence;
 mod role_matrix;
+mod csrf;
+mod cache;
