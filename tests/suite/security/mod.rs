@@ -6,4 +6,5 @@ mod canary;
 mod existence;
 mod role_matrix;
 mod csrf;
+mod accounts;
 mod cache;
