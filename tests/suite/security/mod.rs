@@ -7,4 +7,5 @@ mod existence;
 mod role_matrix;
 mod csrf;
 mod accounts;
+mod markdown;
 mod cache;
