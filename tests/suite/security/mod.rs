@@ -2,10 +2,11 @@
 
 mod sdl;
 
-mod canary;
-mod existence;
-mod role_matrix;
-mod csrf;
 mod accounts;
-mod markdown;
 mod cache;
+mod canary;
+mod csrf;
+mod existence;
+mod markdown;
+mod role_matrix;
+mod uploads;
