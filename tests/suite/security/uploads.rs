@@ -1,4 +1,4 @@
-//! Uploads (SECURITY.md): a size limit (`PAYLOAD_TOO_LARGE`), a type
+//! Uploads (SECURITY.md): a size limit (`PAYLOAD_TOO_LARGE`), one file per request, a type
 //! allow-list decided from the bytes and never from the name or the declared type, storage
 //! under a generated key with no path from the client, downloads served as attachments with
 //! `nosniff`, and 404 — as for nothing — to whoever may not read the group. Nothing refused
@@ -430,6 +430,31 @@ async fn the_type_comes_from_the_bytes_and_files_are_attachments_with_nosniff() 
                 );
             }
         }
+    })
+    .await;
+}
+
+/// A request may carry one file. Extra parts, mapped or not, are refused before anything is
+/// stored: each would otherwise hold a temporary file open while the request is read.
+#[tokio::test]
+async fn a_request_carries_at_most_one_file() {
+    each_backend(|server| async move {
+        let ana = server.register("ana").await;
+        let ben = server.register("ben").await;
+        let group = private_group_with_member(&server, &ana, &ben, "webinars").await;
+        let input = json!({ "groupId": group, "title": "Slides" });
+        for count in [2, 3, 200] {
+            let parts = vec![FilePart::pdf("part.pdf", PDF); count];
+            let response = share_request(&server, Some(&ben), input.clone(), &parts, true).await;
+            assert_eq!(response.status(), 200);
+            let body: Value = response.json().await.expect("JSON body");
+            assert_code(&body, "PAYLOAD_TOO_LARGE");
+            assert!(body["data"].is_null(), "{body:#}");
+            assert_nothing_stored(&server, &ana, "webinars", &format!("{count} files")).await;
+        }
+        // One file is fine.
+        shared(&share(&server, &ben, input, Some(FilePart::pdf("one.pdf", PDF))).await);
+        assert_eq!(files_under(&storage_dir(&server)).len(), 1);
     })
     .await;
 }
