@@ -783,7 +783,7 @@ async fn run(
             if error_code(&body) != Some("NOT_FOUND") {
                 return Err(format!("NOT_FOUND: {body:#}"));
             }
-            if body.to_string() != missing.to_string() {
+            if body != missing {
                 return Err(format!("answers like nothing: {body:#} vs {missing:#}"));
             }
             Ok(())
@@ -791,13 +791,16 @@ async fn run(
     }
 }
 
+/// A subscription's variable: its name, its GraphQL type and its value.
+type Variable = (String, String, Value);
+
 /// Every `Subscription` field of the schema, once for each ID its arguments could name: the
 /// subscription ID, the document and its variables.
 fn subscriptions(fixture: &Fixture) -> Vec<(String, String, Value)> {
     let schema = schema();
     let mut out = Vec::new();
     for field in schema.fields("Subscription") {
-        let mut targets: Vec<(String, Vec<(String, String, Value)>)> = Vec::new();
+        let mut targets: Vec<(String, Vec<Variable>)> = Vec::new();
         for arg in &field.args {
             let (ty, values): (&str, Vec<Value>) = match arg.name.as_str() {
                 "threadId" => ("ID!", fixture.threads.iter().map(|t| json!(t)).collect()),
@@ -822,7 +825,7 @@ fn subscriptions(fixture: &Fixture) -> Vec<(String, String, Value)> {
         // One subscription per value of the first argument; the others keep their first value.
         let first = targets.first().map(|(_, values)| values.len()).unwrap_or(1);
         for n in 0..first {
-            let chosen: Vec<&(String, String, Value)> = targets
+            let chosen: Vec<&Variable> = targets
                 .iter()
                 .enumerate()
                 .map(|(i, (_, values))| &values[if i == 0 { n } else { 0 }])
@@ -1113,7 +1116,7 @@ async fn a_retried_creation_shows_nothing_to_a_member_who_has_left() {
                 assert!(body.get("errors").is_none(), "{mutation}: {body:#}");
             }
             let mine = server
-                .ok(Some(&user.token), &format!("query($slug: String!) {{ group(slug: $slug) {{ threads {{ nodes {{ id author {{ id }} }} }} }} }}"), json!({ "slug": SLUG }))
+                .ok(Some(&user.token), "query($slug: String!) { group(slug: $slug) { threads { nodes { id author { id } } } } }", json!({ "slug": SLUG }))
                 .await;
             own_threads.extend(
                 mine["group"]["threads"]["nodes"]
