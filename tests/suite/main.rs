@@ -7,17 +7,14 @@
 mod harness;
 mod process;
 
-mod abuse;
 mod accounts;
-mod canary;
 mod contract;
-mod durability;
 mod http;
 mod input;
 mod live;
 mod membership;
 mod presentations;
-mod role_matrix;
+mod security;
 mod smoke;
 mod threads;
 mod visibility;

