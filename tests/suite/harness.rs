@@ -171,29 +171,8 @@ impl TestServer {
 
     /// Registers a user and returns its session.
     pub async fn register(&self, handle: &str) -> User {
-        let data = self
-            .ok(
-                None,
-                "mutation($input: RegisterInput!) { register(input: $input) { token viewer { id handle } } }",
-                json!({ "input": {
-                    "handle": handle,
-                    "email": format!("{handle}@example.org"),
-                    "password": PASSWORD,
-                    "displayName": handle,
-                }}),
-            )
-            .await;
-        User {
-            id: data["register"]["viewer"]["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-            handle: handle.to_owned(),
-            token: data["register"]["token"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-        }
+        let data = self.ok(None, REGISTER, register_variables(handle)).await;
+        User::registered(&data, handle)
     }
 
     /// Creates a group owned by `owner` and returns its ID.
@@ -277,6 +256,33 @@ pub struct User {
     pub id: String,
     pub handle: String,
     pub token: String,
+}
+
+/// The `register` mutation the suite's users are made with.
+pub const REGISTER: &str =
+    "mutation($input: RegisterInput!) { register(input: $input) { token viewer { id handle } } }";
+
+/// The variables of [`REGISTER`] for `handle`, with the suite's password.
+pub fn register_variables(handle: &str) -> Value {
+    json!({ "input": {
+        "handle": handle,
+        "email": format!("{handle}@example.org"),
+        "password": PASSWORD,
+        "displayName": handle,
+    }})
+}
+
+impl User {
+    /// The user that [`REGISTER`]'s `data` describes.
+    #[track_caller]
+    pub fn registered(data: &Value, handle: &str) -> Self {
+        let field = |value: &Value| value.as_str().expect("register answered").to_owned();
+        User {
+            id: field(&data["register"]["viewer"]["id"]),
+            handle: handle.to_owned(),
+            token: field(&data["register"]["token"]),
+        }
+    }
 }
 
 /// The `extensions.code` of the first error, if any.

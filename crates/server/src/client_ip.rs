@@ -7,8 +7,10 @@ use std::str::FromStr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
 use axum::middleware::Next;
 use axum::response::Response;
+use convene_graphql::RequestInfo;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::server::AppState;
@@ -117,6 +119,17 @@ pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> 
         }
     }
     client
+}
+
+/// What resolvers may record of a request: its user agent and its client's address.
+pub(crate) fn request_info(headers: &HeaderMap, client: ClientIp) -> RequestInfo {
+    RequestInfo {
+        user_agent: headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        client_ip: client.0,
+    }
 }
 
 /// Puts the request's [`ClientIp`] in its extensions.

@@ -8,15 +8,15 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, USER_AGENT};
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use convene_domain::DomainError;
-use convene_graphql::{ErrorCode, RequestInfo, error_response, prepare_request};
+use convene_graphql::{ErrorCode, error_response, prepare_request};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::auth::authenticate;
-use crate::client_ip::ClientIp;
+use crate::client_ip::{self, ClientIp};
 use crate::server::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -290,13 +290,7 @@ async fn execute(
 ) -> Response {
     let response = match authenticate(state.services.accounts.as_ref(), headers).await {
         Ok(viewer) => {
-            let info = RequestInfo {
-                user_agent: headers
-                    .get(USER_AGENT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-                client_ip: client.0,
-            };
+            let info = client_ip::request_info(headers, client);
             let request = prepare_request(request, &state.services, viewer, info);
             state.schema.execute(request).await
         }

@@ -18,7 +18,7 @@ use async_graphql::http::{
 use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::header::{HOST, ORIGIN, USER_AGENT};
+use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use convene_domain::{DomainError, SessionToken};
@@ -27,7 +27,7 @@ use futures_util::{SinkExt, StreamExt, future};
 use tokio::sync::watch;
 
 use crate::auth;
-use crate::client_ip::ClientIp;
+use crate::client_ip::{self, ClientIp};
 use crate::server::AppState;
 
 /// Each connection reads in chunks this small: an idle subscription should cost little.
@@ -63,13 +63,7 @@ pub(crate) async fn upgrade(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse().ok())
         .unwrap_or(Protocols::GraphQLWS);
-    let info = RequestInfo {
-        user_agent: headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        client_ip: client.0,
-    };
+    let info = client_ip::request_info(&headers, client);
     upgrade.on_upgrade(move |socket| serve(socket, state, protocol, handshake_token, info))
 }
 

@@ -24,7 +24,9 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 
-use crate::harness::{Backend, PASSWORD, User, backends, create_database, drop_database};
+use crate::harness::{
+    Backend, REGISTER, User, backends, create_database, drop_database, register_variables,
+};
 use crate::process::ServerProcess;
 
 const CLIENTS: usize = 8;
@@ -547,29 +549,8 @@ impl Forum {
 }
 
 async fn register(url: &str, handle: &str) -> User {
-    let data = ok(
-        url,
-        None,
-        "mutation($input: RegisterInput!) { register(input: $input) { token viewer { id } } }",
-        json!({ "input": {
-            "handle": handle,
-            "email": format!("{handle}@example.org"),
-            "password": PASSWORD,
-            "displayName": handle,
-        }}),
-    )
-    .await;
-    User {
-        id: data["register"]["viewer"]["id"]
-            .as_str()
-            .expect("id")
-            .to_owned(),
-        handle: handle.to_owned(),
-        token: data["register"]["token"]
-            .as_str()
-            .expect("token")
-            .to_owned(),
-    }
+    let data = ok(url, None, REGISTER, register_variables(handle)).await;
+    User::registered(&data, handle)
 }
 
 /// Runs a GraphQL request that must succeed, and returns its `data`.
