@@ -14,6 +14,7 @@ mod input;
 mod live;
 mod membership;
 mod presentations;
+mod properties;
 mod role_matrix;
 mod smoke;
 mod threads;
