@@ -124,6 +124,10 @@ struct App {
     router: Router,
     token: String,
     known: Vec<String>,
+    /// Kept, not leaked, so that LeakSanitizer sees them reachable: the server's event wiring
+    /// and the directory of its database live as long as the process.
+    _server: Server,
+    _dir: tempfile::TempDir,
 }
 
 static APP: OnceLock<App> = OnceLock::new();
@@ -133,8 +137,7 @@ fn setup() -> App {
         .enable_all()
         .build()
         .expect("runtime");
-    // Kept for the whole run: the database lives here.
-    let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
+    let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
@@ -147,8 +150,6 @@ fn setup() -> App {
     };
     let server = runtime.block_on(Server::bind(config)).expect("server");
     let router = server.router();
-    // The server's event wiring must outlive every request.
-    Box::leak(Box::new(server));
 
     let call = |token: Option<&str>, query: &str, variables: Value| -> Value {
         let mut request = Request::post("/graphql").header("content-type", "application/json");
@@ -203,6 +204,8 @@ fn setup() -> App {
         router,
         token,
         known,
+        _server: server,
+        _dir: dir,
     }
 }
 
