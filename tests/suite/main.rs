@@ -14,6 +14,7 @@ mod input;
 mod live;
 mod membership;
 mod presentations;
+mod properties;
 mod security;
 mod smoke;
 mod threads;

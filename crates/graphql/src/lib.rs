@@ -3,6 +3,7 @@
 
 mod connection;
 mod context;
+pub mod cursor;
 mod error;
 mod limits;
 mod live;

@@ -136,6 +136,11 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// The app without the listener, for driving requests in-process (the fuzz targets).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, closes websockets with 1001
     /// and gives in-flight requests the configured grace period to finish.
     pub async fn run(
