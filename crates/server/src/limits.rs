@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::server::AppState;
 
+const MULTIPART: &str = "multipart/";
+
 /// Refuses requests whose headers exceed `header_limit` bytes (HTTP 431), and answers HTTP 408
 /// when a request takes longer than its timeout: `upload_timeout_secs` for multipart requests,
 /// `request_timeout_secs` for the rest. A websocket's life and a download's body are not
@@ -36,11 +38,8 @@ pub(crate) async fn request_limits(
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
+        .and_then(|v| v.trim_start().get(..MULTIPART.len()))
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(MULTIPART));
     let secs = if multipart {
         config.upload_timeout_secs
     } else {
