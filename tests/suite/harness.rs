@@ -175,6 +175,18 @@ impl TestServer {
         User::registered(&data, handle)
     }
 
+    /// Signs `user` in again and returns the new session's token.
+    pub async fn login(&self, user: &User) -> String {
+        let data = self
+            .ok(
+                None,
+                "mutation($input: LoginInput!) { login(input: $input) { token } }",
+                json!({ "input": { "login": user.handle, "password": PASSWORD } }),
+            )
+            .await;
+        data["login"]["token"].as_str().expect("token").to_owned()
+    }
+
     /// Creates a group owned by `owner` and returns its ID.
     pub async fn create_group(
         &self,

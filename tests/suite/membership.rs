@@ -42,6 +42,19 @@ pub async fn mutate(
         .await
 }
 
+/// Runs a mutation as `user` that must succeed, and returns its payload.
+pub async fn mutate_ok(
+    server: &TestServer,
+    user: &User,
+    name: &str,
+    input: Value,
+    selection: &str,
+) -> Value {
+    let body = mutate(server, Some(user), name, input, selection).await;
+    assert!(body.get("errors").is_none(), "{name}: {body:#}");
+    body["data"][name].clone()
+}
+
 fn membership(body: &Value, mutation: &str) -> Value {
     assert!(body.get("errors").is_none(), "{mutation}: {body:#}");
     body["data"][mutation]["membership"].clone()

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::client::{Reply, Ws, data_of};
 use super::fixtures::{Circle, Edge, circle, id_of, open, payload, reply, watch_replies};
-use crate::harness::{PASSWORD, TestServer, User, each_backend};
+use crate::harness::{PASSWORD, TestServer, each_backend};
 use crate::membership::mutate;
 
 /// How long a revoked subscriber keeps being read after the witness heard the next reply.
@@ -22,18 +22,6 @@ enum Ending {
     RevokedSession,
     Logout,
     PasswordChange,
-}
-
-/// A second session of `user`, so that the first can end it.
-async fn second_session(server: &TestServer, user: &User) -> String {
-    let data = server
-        .ok(
-            None,
-            "mutation($input: LoginInput!) { login(input: $input) { token } }",
-            json!({ "input": { "login": user.handle, "password": PASSWORD } }),
-        )
-        .await;
-    data["login"]["token"].as_str().expect("token").to_owned()
 }
 
 /// The ID of the session `token` belongs to.
@@ -106,7 +94,8 @@ async fn a_private_subscription_ends_on(server: &TestServer, ending: Ending) {
     let c = circle(server, "PRIVATE").await;
     let session = match ending {
         Ending::Removal | Ending::Ban => c.member.token.clone(),
-        _ => second_session(server, &c.member).await,
+        // A second session, so that the first can end it.
+        _ => server.login(&c.member).await,
     };
     // The cookie on the handshake authenticates as well as `connection_init` does.
     let mut connect = Ws::to(&server.url);

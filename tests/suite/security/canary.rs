@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::sdl::{Selection, assert_fits, schema};
 use crate::harness::{TestServer, User, each_backend, error_code};
 use crate::live::fixtures::{Edge, REPLY_ADDED, open};
-use crate::membership::{join, mutate};
+use crate::membership::{join, mutate, mutate_ok};
 use crate::presentations::{FilePart, download, share, shared, status_and_body};
 
 const SLUG: &str = "practice-circle";
@@ -124,24 +124,11 @@ async fn register(server: &TestServer, handle: &str, display_name: &str) -> User
     }
 }
 
-/// Runs a mutation that must succeed and returns its payload.
-async fn must(
-    server: &TestServer,
-    user: &User,
-    name: &str,
-    input: Value,
-    selection: &str,
-) -> Value {
-    let body = mutate(server, Some(user), name, input, selection).await;
-    assert!(body.get("errors").is_none(), "{name}: {body:#}");
-    body["data"][name].clone()
-}
-
 /// Asks to join and has the owner approve; returns the membership ID.
 async fn admit(server: &TestServer, owner: &User, user: &User, group: &str) -> String {
     let asked = join(server, user, group, Some("I work on this")).await;
     let id = asked["data"]["joinGroup"]["membership"]["id"].clone();
-    must(
+    mutate_ok(
         server,
         owner,
         "approveMembership",
@@ -154,7 +141,7 @@ async fn admit(server: &TestServer, owner: &User, user: &User, group: &str) -> S
 
 /// Invites `user` to a SECRET group and has them accept; returns the membership ID.
 async fn invite(server: &TestServer, owner: &User, user: &User, group: &str) -> String {
-    let invited = must(
+    let invited = mutate_ok(
         server,
         owner,
         "inviteMember",
@@ -163,7 +150,7 @@ async fn invite(server: &TestServer, owner: &User, user: &User, group: &str) -> 
     )
     .await;
     let id = invited["membership"]["id"].clone();
-    must(
+    mutate_ok(
         server,
         user,
         "acceptInvitation",
@@ -181,7 +168,7 @@ fn pdf_with(canary: &str) -> Vec<u8> {
 
 /// A thread with its opening post; returns the thread's and the post's IDs.
 async fn thread(server: &TestServer, author: &User, group: &str, title: &str) -> (String, String) {
-    let started = must(
+    let started = mutate_ok(
         server,
         author,
         "startThread",
@@ -226,7 +213,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
     );
 
     // A thread, its opening post and replies, one of them by the member who will be removed.
-    let started = must(
+    let started = mutate_ok(
         server,
         &ben,
         "startThread",
@@ -243,7 +230,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
     let reply =
         |body: String| json!({ "threadId": private_thread, "body": body, "replyToId": opening });
     let post = "post { id }";
-    must(
+    mutate_ok(
         server,
         &bird,
         "postReply",
@@ -251,7 +238,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
         post,
     )
     .await;
-    must(
+    mutate_ok(
         server,
         &rita,
         "postReply",
@@ -259,7 +246,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
         post,
     )
     .await;
-    let answer = must(
+    let answer = mutate_ok(
         server,
         &bea,
         "postReply",
@@ -268,7 +255,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
     )
     .await;
     let answer = &answer["post"]["id"];
-    must(
+    mutate_ok(
         server,
         &ben,
         "markAnswer",
@@ -278,7 +265,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
     .await;
 
     // A post whose earlier version alone holds the canary.
-    let edited = must(
+    let edited = mutate_ok(
         server,
         &ben,
         "postReply",
@@ -287,7 +274,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
     )
     .await;
     let edited = &edited["post"]["id"];
-    let post = must(
+    let post = mutate_ok(
         server,
         &ben,
         "editPost",
@@ -353,7 +340,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
 
     // Moderation: the logs name the threads and the canary member, and carry reasons.
     for thread in [&private_thread, &secret_thread] {
-        must(
+        mutate_ok(
             server,
             owner,
             "pinThread",
@@ -363,7 +350,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
         .await;
     }
     for (membership, group) in [(&ritas, &group), (&ritas_secret, &secret)] {
-        must(
+        mutate_ok(
             server,
             owner,
             "removeMember",
@@ -373,7 +360,7 @@ async fn plant(server: &TestServer, owner: &User) -> (Fixture, User, User) {
         .await;
     }
     for group in [&group, &secret] {
-        must(
+        mutate_ok(
             server,
             owner,
             "banMember",
@@ -952,7 +939,7 @@ async fn a_private_or_secret_groups_content_never_reaches_outsiders() {
             .await;
         let canary = &fixture.canary;
         for (thread, post) in fixture.threads.iter().zip(&fixture.posts) {
-            must(
+            mutate_ok(
                 &server,
                 &owner,
                 "postReply",
@@ -960,7 +947,7 @@ async fn a_private_or_secret_groups_content_never_reaches_outsiders() {
                 "post { id }",
             )
             .await;
-            must(
+            mutate_ok(
                 &server,
                 &owner,
                 "editPost",
@@ -968,7 +955,7 @@ async fn a_private_or_secret_groups_content_never_reaches_outsiders() {
                 "post { id }",
             )
             .await;
-            must(
+            mutate_ok(
                 &server,
                 &owner,
                 "addReaction",
@@ -978,7 +965,7 @@ async fn a_private_or_secret_groups_content_never_reaches_outsiders() {
             .await;
         }
         for group in [&fixture.private_group, &fixture.secret_group] {
-            must(
+            mutate_ok(
                 &server,
                 &owner,
                 "startThread",
@@ -1127,12 +1114,12 @@ async fn a_retried_creation_shows_nothing_to_a_member_who_has_left() {
                     .map(|t| t["id"].as_str().expect("id").to_owned()),
             );
         }
-        must(&server, &owner, "removeMember", json!({ "membershipId": memberships[0] }), "deletedId").await;
-        must(&server, &owner, "banMember", json!({ "groupId": group, "userId": banned.id }), "membership { id }").await;
+        mutate_ok(&server, &owner, "removeMember", json!({ "membershipId": memberships[0] }), "deletedId").await;
+        mutate_ok(&server, &owner, "banMember", json!({ "groupId": group, "userId": banned.id }), "membership { id }").await;
 
         let canary = format!("canary{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
         for thread in own_threads.iter().chain([&owners_thread]) {
-            must(&server, &owner, "postReply", json!({ "threadId": thread, "body": format!("After {canary}") }), "post { id }").await;
+            mutate_ok(&server, &owner, "postReply", json!({ "threadId": thread, "body": format!("After {canary}") }), "post { id }").await;
         }
         for user in [&removed, &banned] {
             for (mutation, input, selection) in &retries {

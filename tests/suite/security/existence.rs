@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::sdl::schema;
 use crate::harness::{TestServer, User, assert_code, each_backend};
 use crate::live::fixtures::open;
-use crate::membership::{join, mutate};
+use crate::membership::{join, mutate, mutate_ok};
 use crate::presentations::{FilePart, PDF, download, share, shared, status_and_body};
 use crate::visibility::{group_by_slug, listed_slugs, node, unknown_id, user_groups};
 
@@ -250,18 +250,6 @@ async fn invited(server: &TestServer, owner: &User, user: &User, group: &str) ->
     id
 }
 
-async fn payload(
-    server: &TestServer,
-    user: &User,
-    name: &str,
-    input: Value,
-    selection: &str,
-) -> Value {
-    let body = mutate(server, Some(user), name, input, selection).await;
-    assert!(body.get("errors").is_none(), "{name}: {body:#}");
-    body["data"][name].clone()
-}
-
 #[tokio::test]
 async fn every_id_a_request_can_name_answers_a_secret_object_like_nothing() {
     each_backend(|server| async move {
@@ -275,15 +263,15 @@ async fn every_id_a_request_can_name_answers_a_secret_object_like_nothing() {
         let membership = invited(&server, &olga, &mia, &group).await;
         let removed = invited(&server, &olga, &rita, &group).await;
         invited(&server, &olga, &bea, &group).await;
-        let invitation = payload(&server, &olga, "inviteMember", json!({ "groupId": group, "handle": ivo.handle }), "membership { id }").await["membership"]["id"].as_str().expect("id").to_owned();
-        let started = payload(&server, &olga, "startThread", json!({ "groupId": group, "title": "Hidden", "body": "Hidden body" }), "thread { id } post { id }").await;
+        let invitation = mutate_ok(&server, &olga, "inviteMember", json!({ "groupId": group, "handle": ivo.handle }), "membership { id }").await["membership"]["id"].as_str().expect("id").to_owned();
+        let started = mutate_ok(&server, &olga, "startThread", json!({ "groupId": group, "title": "Hidden", "body": "Hidden body" }), "thread { id } post { id }").await;
         let thread = started["thread"]["id"].as_str().expect("thread").to_owned();
-        let reply = payload(&server, &mia, "postReply", json!({ "threadId": thread, "body": "First" }), "post { id }").await["post"]["id"].as_str().expect("post").to_owned();
-        let revision = payload(&server, &mia, "editPost", json!({ "postId": reply, "body": "Second" }), "post { revisions { nodes { id } } }").await["post"]["revisions"]["nodes"][0]["id"].as_str().expect("revision").to_owned();
+        let reply = mutate_ok(&server, &mia, "postReply", json!({ "threadId": thread, "body": "First" }), "post { id }").await["post"]["id"].as_str().expect("post").to_owned();
+        let revision = mutate_ok(&server, &mia, "editPost", json!({ "postId": reply, "body": "Second" }), "post { revisions { nodes { id } } }").await["post"]["revisions"]["nodes"][0]["id"].as_str().expect("revision").to_owned();
         let presentation = shared(&share(&server, &mia, json!({ "groupId": group, "threadId": thread, "title": "Slides" }), Some(FilePart::pdf("s.pdf", PDF))).await)["id"].as_str().expect("id").to_owned();
-        payload(&server, &olga, "pinThread", json!({ "threadId": thread }), "thread { id }").await;
-        payload(&server, &olga, "removeMember", json!({ "membershipId": removed }), "deletedId").await;
-        let banned = payload(&server, &olga, "banMember", json!({ "groupId": group, "userId": bea.id }), "membership { id }").await["membership"]["id"].as_str().expect("id").to_owned();
+        mutate_ok(&server, &olga, "pinThread", json!({ "threadId": thread }), "thread { id }").await;
+        mutate_ok(&server, &olga, "removeMember", json!({ "membershipId": removed }), "deletedId").await;
+        let banned = mutate_ok(&server, &olga, "banMember", json!({ "groupId": group, "userId": bea.id }), "membership { id }").await["membership"]["id"].as_str().expect("id").to_owned();
         let seen = server.ok(Some(&olga.token), "{ viewer { sessions { nodes { id } } } group(slug: \"hidden-circle\") { moderationLog { nodes { id } } } }", json!({})).await;
         let secret = Ids {
             group: group.clone(),
@@ -305,7 +293,7 @@ async fn every_id_a_request_can_name_answers_a_secret_object_like_nothing() {
         for user in [&nina, &rita, &bea] {
             assert!(join(&server, user, &open_group, None).await.get("errors").is_none());
         }
-        let open_thread = payload(&server, &nina, "startThread", json!({ "groupId": open_group, "title": "Open", "body": "Open body" }), "thread { id }").await["thread"]["id"].as_str().expect("thread").to_owned();
+        let open_thread = mutate_ok(&server, &nina, "startThread", json!({ "groupId": open_group, "title": "Open", "body": "Open body" }), "thread { id }").await["thread"]["id"].as_str().expect("thread").to_owned();
         let public = Public { group: open_group, thread: open_thread, member: mia.id.clone(), banned: bea.id.clone() };
 
         let hidden = cases(&secret, &public);

@@ -529,15 +529,8 @@ fn role_slug(role: Role) -> String {
 
 /// Account mutations end or change the caller's session; each such cell signs in afresh.
 async fn fresh_session(server: &TestServer, user: &User) -> User {
-    let data = server
-        .ok(
-            None,
-            "mutation($input: LoginInput!) { login(input: $input) { token } }",
-            json!({ "input": { "login": user.handle, "password": PASSWORD } }),
-        )
-        .await;
     User {
-        token: data["login"]["token"].as_str().expect("token").to_owned(),
+        token: server.login(user).await,
         ..user.clone()
     }
 }
